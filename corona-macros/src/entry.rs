@@ -1,0 +1,131 @@
+//! `#[corona::main]` and `#[corona::test]`: run the body as a coroutine in `corona::run`.
+//!
+//! Input:
+//!
+//! ```text
+//! #[corona::test]
+//! fn echoes() -> io::Result<()> { body }
+//! ```
+//!
+//! Output:
+//!
+//! ```text
+//! #[::core::prelude::v1::test]
+//! fn echoes() -> io::Result<()> {
+//!     ::corona::__private::run(move || -> io::Result<()> { body })
+//! }
+//! ```
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{ItemFn, ReturnType};
+
+use crate::coroutine::{not_a_fn, with_item};
+use crate::options::EntryOptions;
+
+#[derive(Clone, Copy)]
+pub enum Entry {
+    Main,
+    Test,
+}
+
+impl Entry {
+    fn name(self) -> &'static str {
+        match self {
+            Entry::Main => "#[corona::main]",
+            Entry::Test => "#[corona::test]",
+        }
+    }
+}
+
+pub fn expand(entry: Entry, args: TokenStream, item: TokenStream) -> TokenStream {
+    let options = match syn::parse2::<EntryOptions>(args) {
+        Ok(options) => options,
+        Err(err) => return with_item(err, item),
+    };
+    let function = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(function) => function,
+        Err(parse_err) => {
+            let err = not_a_fn(item.clone()).map_or(parse_err, |err| {
+                syn::Error::new(
+                    err.span(),
+                    format_args!("{} goes on a function with a body", entry.name()),
+                )
+            });
+            return with_item(err, item);
+        }
+    };
+    match check(entry, &function) {
+        Ok(()) => expand_fn(entry, &options, function),
+        Err(err) => with_item(err, item),
+    }
+}
+
+fn check(entry: Entry, function: &ItemFn) -> syn::Result<()> {
+    let sig = &function.sig;
+    let name = entry.name();
+    if let Some(asyncness) = &sig.asyncness {
+        return Err(syn::Error::new_spanned(
+            asyncness,
+            format_args!(
+                "{name} runs a plain `fn` as a coroutine: remove `async` and write \
+                 co_await!(fut) where you wrote fut.await"
+            ),
+        ));
+    }
+    if !sig.inputs.is_empty() {
+        let what = match entry {
+            Entry::Main => "`fn main` takes no arguments",
+            Entry::Test => "a test function takes no arguments",
+        };
+        return Err(syn::Error::new_spanned(
+            &sig.inputs,
+            format_args!("{what}: remove them (read std::env::args() for the command line)"),
+        ));
+    }
+    if let Some(param) = sig.generics.params.first() {
+        return Err(syn::Error::new_spanned(
+            param,
+            format_args!("{name} cannot be generic: remove the generic parameters"),
+        ));
+    }
+    if let Entry::Test = entry {
+        if let Some(attr) = function.attrs.iter().find(|a| a.path().is_ident("test")) {
+            return Err(syn::Error::new_spanned(
+                attr,
+                "#[corona::test] already makes this a test: remove this #[test]",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn expand_fn(entry: Entry, options: &EntryOptions, function: ItemFn) -> TokenStream {
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = function;
+    let krate = &options.krate;
+    let output = match &sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => ty.to_token_stream(),
+    };
+    let test_attr = match entry {
+        Entry::Main => quote!(),
+        Entry::Test => quote!(#[::core::prelude::v1::test]),
+    };
+    let stmts = &block.stmts;
+    let body = quote_spanned! {block.span()=>
+        #krate::__private::run(move || -> #output { #(#stmts)* })
+    };
+    quote! {
+        #test_attr
+        #(#attrs)*
+        #vis #sig {
+            #body
+        }
+    }
+}

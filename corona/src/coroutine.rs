@@ -1,0 +1,227 @@
+//! [`Coroutine<T>`]: a future whose body runs on a stack of its own, and [`Builder`].
+
+use core::fmt;
+use core::future::Future;
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use crate::raw::{RawCoroutine, Step, Suspend};
+use crate::stack::{self, DEFAULT_STACK_SIZE};
+
+/// A future that runs a closure on its own stack, so that the closure can wait for futures
+/// with [`co_await!`](crate::co_await) at any call depth.
+///
+/// Creating a `Coroutine` runs nothing. Each `poll` resumes the body with that poll's
+/// `Context` until the body waits for a pending future (the poll returns `Pending`) or
+/// returns (`Ready`). It works on any executor.
+///
+/// * **`!Send`**: a stack never changes thread. Spawn it with
+///   [`spawn_local`](crate::spawn_local) / a `LocalSet`, or use [`Pool`](crate::Pool) for
+///   many cores.
+/// * **`'static` bodies**: the closure owns what it uses, as with `std::thread::spawn`. (A
+///   borrowing body could be leaked with `mem::forget` while code inside it still used the
+///   borrow.) The futures it awaits may borrow: they live on its stack.
+/// * **Cancellation**: dropping a suspended coroutine unwinds its stack, so every destructor
+///   on it runs, at every depth, including the future it was waiting for. This needs
+///   `panic = "unwind"` (the default). Dropping one that never ran drops the closure.
+/// * **Panics** in the body resume out of `poll`, on the poller's thread.
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use corona::{co_await, Coroutine};
+///
+/// fn double_later(x: u32) -> u32 {
+///     co_await!(async { x * 2 })
+/// }
+///
+/// let c: Coroutine<u32> = Coroutine::new(|| double_later(21));
+/// assert_eq!(c.await, 42);
+/// # });
+/// ```
+///
+/// Not `Send`:
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>(_: T) {}
+/// assert_send(corona::Coroutine::new(|| 1));
+/// ```
+#[must_use = "a coroutine does nothing until it is polled or awaited"]
+pub struct Coroutine<T> {
+    /// `None` once the body returned and the stack went back to the pool.
+    raw: Option<RawCoroutine<T>>,
+    /// Neither `Send` nor `Sync`: the stack belongs to the thread that first ran it.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl<T: 'static> Coroutine<T> {
+    /// A coroutine that runs `body` on a stack of the default size
+    /// ([`DEFAULT_STACK_SIZE`](crate::DEFAULT_STACK_SIZE)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let c = corona::Coroutine::new(|| "hello");
+    /// assert_eq!(c.await, "hello");
+    /// # });
+    /// ```
+    pub fn new<F>(body: F) -> Self
+    where
+        F: FnOnce() -> T + 'static,
+    {
+        Builder::new().build(body)
+    }
+}
+
+impl<T> Coroutine<T> {
+    /// A coroutine whose body may borrow.
+    ///
+    /// # Safety
+    ///
+    /// The coroutine must be dropped before anything `body` borrows goes away, on every path
+    /// (including panics), and must never be leaked.
+    pub(crate) unsafe fn new_unchecked<F>(stack_size: usize, body: F) -> Self
+    where
+        F: FnOnce() -> T,
+    {
+        Coroutine {
+            // SAFETY: forwarded to our caller.
+            raw: Some(unsafe { RawCoroutine::new_unchecked(stack_size, body) }),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Whether the body has finished (its output was returned by `poll`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let mut c = corona::Coroutine::new(|| 7);
+    /// assert!(!c.is_finished());
+    /// assert_eq!((&mut c).await, 7);
+    /// assert!(c.is_finished());
+    /// # });
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.raw.is_none()
+    }
+}
+
+impl<T> Future for Coroutine<T> {
+    type Output = T;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let this = self.get_mut();
+        let Some(raw) = this.raw.as_mut() else {
+            panic!("corona: a Coroutine was polled again after it returned its output");
+        };
+        match raw.resume(cx) {
+            Step::Suspended(why) => {
+                debug_assert_eq!(why, Suspend::Pending, "only generators yield items");
+                Poll::Pending
+            }
+            Step::Done(out) => {
+                // Drop it now: the stack goes back to the pool for the next coroutine.
+                this.raw = None;
+                Poll::Ready(out)
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for Coroutine<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.raw {
+            None => "finished",
+            Some(raw) if raw.started() => "suspended",
+            Some(_) => "not started",
+        };
+        f.debug_struct("Coroutine").field("state", &state).finish()
+    }
+}
+
+/// Configures a [`Coroutine`] before it is created.
+///
+/// # Examples
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// fn depth(n: u32) -> u32 {
+///     let frame = [n as u8; 4096];
+///     if n == 0 { frame[0] as u32 } else { 1 + depth(n - 1) + frame[1] as u32 * 0 }
+/// }
+///
+/// let deep = corona::Builder::new()
+///     .stack_size(4 * 1024 * 1024)
+///     .build(|| depth(500));
+/// assert_eq!(deep.await, 500);
+/// # });
+/// ```
+#[derive(Clone, Debug)]
+pub struct Builder {
+    stack_size: usize,
+}
+
+impl Builder {
+    /// A builder with the default settings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = corona::Builder::new();
+    /// # let _ = builder;
+    /// ```
+    pub fn new() -> Self {
+        Builder {
+            stack_size: DEFAULT_STACK_SIZE,
+        }
+    }
+
+    /// Sets the usable stack size in bytes (default
+    /// [`DEFAULT_STACK_SIZE`](crate::DEFAULT_STACK_SIZE); at least
+    /// [`MIN_STACK_SIZE`](crate::MIN_STACK_SIZE) is used). Only the pages the body touches
+    /// cost memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = corona::Builder::new().stack_size(1 << 20);
+    /// # let _ = builder;
+    /// ```
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = stack::normalize(bytes);
+        self
+    }
+
+    /// Creates the coroutine. Nothing runs until it is polled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures::executor::block_on(async {
+    /// let c = corona::Builder::new().stack_size(64 * 1024).build(|| 1 + 1);
+    /// assert_eq!(c.await, 2);
+    /// # });
+    /// ```
+    pub fn build<F, T>(self, body: F) -> Coroutine<T>
+    where
+        F: FnOnce() -> T + 'static,
+        T: 'static,
+    {
+        Coroutine {
+            raw: Some(RawCoroutine::new(self.stack_size, body)),
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
