@@ -248,7 +248,6 @@ fn expand_fn(options: &CoroutineOptions, function: ItemFn) -> TokenStream {
     }
 }
 
-
 /// The tokens `a b`, for an error that spans both.
 fn pair(a: &impl ToTokens, b: &impl ToTokens) -> TokenStream {
     quote!(#a #b)
