@@ -79,7 +79,10 @@ pub use crate::coroutine::{Builder, Coroutine};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::runtime::{run, spawn_local};
-pub use crate::stack::{DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
+pub use crate::stack::{
+    set_stack_pool_limit, stack_pool_limit, stack_usage, StackUsage, DEFAULT_STACK_POOL_LIMIT,
+    DEFAULT_STACK_SIZE, MIN_STACK_SIZE,
+};
 pub use crate::wait::{await_future, in_coroutine, try_await, yield_now, NotInCoroutine};
 
 /// Turns a function into one whose call returns a [`Coroutine`]: the body runs on its own

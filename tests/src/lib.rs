@@ -43,3 +43,44 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         String::from("<non-string panic payload>")
     }
 }
+
+/// The environment variable that tells a re-executed test binary which test is the child.
+pub const CHILD_ENV: &str = "CORONA_TEST_CHILD";
+
+/// Whether this process is the child run of `test` (see [`run_child`]).
+pub fn is_child(test: &str) -> bool {
+    std::env::var(CHILD_ENV).is_ok_and(|v| v == test)
+}
+
+/// Re-runs the current test binary with only `test` (by exact name), marked as its child
+/// with [`CHILD_ENV`], plus `env`, and returns how it ended. For behaviour that kills the
+/// process (stack overflow) or that must start from a fresh process (forced fallbacks).
+pub fn run_child(test: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, test);
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    cmd.output().expect("re-running the test binary")
+}
+
+/// The resident set size of this process in bytes (`/proc/self/statm`).
+pub fn rss_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("reading /proc/self/statm");
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|f| f.parse().ok())
+        .expect("the resident field of /proc/self/statm");
+    pages * 4096
+}
+
+/// How many memory mappings this process has (`/proc/self/maps`).
+pub fn mapping_count() -> usize {
+    std::fs::read_to_string("/proc/self/maps")
+        .expect("reading /proc/self/maps")
+        .lines()
+        .count()
+}

@@ -1,12 +1,28 @@
-//! Coroutine stacks: what one is, and the per-thread pool that reuses them.
+//! Coroutine stacks: where they come from, how they are reused, what happens on overflow.
 //!
-//! A fresh stack costs a few microseconds (`mmap`, a guard page, the first page fault); a
-//! reused one about twenty nanoseconds. Every coroutine therefore takes its stack from
-//! [`pool`] and gives it back when it finishes or is dropped.
+//! * [`slab`]: the process-wide allocator. Stacks are carved out of 64 MiB mappings with a
+//!   guard page below each (`MADV_GUARD_INSTALL`, so a million stacks need a few thousand
+//!   mappings, not two million), or one mapping each where the kernel is too old.
+//! * [`pool`]: a per-thread cache of idle stacks. Taking and giving one is a `Vec` pop or
+//!   push, no syscall; beyond a configurable bound the pool returns the memory of the
+//!   extra stacks to the kernel (`MADV_DONTNEED`), so RSS falls after a burst.
+//! * [`overflow`]: a `SIGSEGV`/`SIGBUS` handler that turns a fault in a corona guard page
+//!   into a message naming the stack size and how to raise it, instead of a bare crash.
+//! * [`usage`]: a debug aid that tells how much of the current coroutine's stack is used.
+//!
+//! All the `unsafe` of these modules sits in `sys` (the memory syscalls) and `overflow`.
 
+mod overflow;
 pub(crate) mod pool;
+mod registry;
+mod slab;
+mod sys;
+mod usage;
 
-use corosensei::stack::{DefaultStack, StackPointer};
+pub use pool::{set_stack_pool_limit, stack_pool_limit, DEFAULT_STACK_POOL_LIMIT};
+pub use usage::{stack_usage, StackUsage};
+
+use corosensei::stack::StackPointer;
 
 /// Stack size when none is asked for: 256 KiB.
 ///
@@ -17,51 +33,53 @@ pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
 /// The smallest stack corona hands out, whatever was asked for.
 pub const MIN_STACK_SIZE: usize = 16 * 1024;
 
-/// One coroutine stack with a guard page below it.
+/// One coroutine stack: `size` usable bytes below `top`, and a guard page below those.
+///
+/// Dropping it releases it to the allocator (memory returned to the kernel); the pool
+/// keeps stacks instead, so that reusing one costs no syscall.
+#[derive(Debug)]
 pub(crate) struct Stack {
-    inner: DefaultStack,
-    /// The usable size that was asked for (after rounding up to [`MIN_STACK_SIZE`]): the
-    /// pool hands this stack out again only for the same size.
+    /// The highest address (exclusive): stacks grow down from here.
+    top: usize,
+    /// Usable bytes: a multiple of the page size.
     size: usize,
 }
 
 impl Stack {
-    /// Maps a fresh stack of `size` usable bytes.
-    ///
-    /// # Panics
-    ///
-    /// When the operating system refuses the memory.
-    pub(crate) fn new(size: usize) -> Stack {
-        match DefaultStack::new(size) {
-            Ok(inner) => Stack { inner, size },
-            Err(err) => panic!(
-                "corona: could not allocate a coroutine stack of {size} bytes: {err} \
-                 (too many live coroutines for vm.max_map_count, or out of memory)"
-            ),
-        }
-    }
-
     /// The usable size this stack was made for.
     pub(crate) fn size(&self) -> usize {
         self.size
     }
 }
 
-/// Rounds a requested size to what corona hands out.
-pub(crate) fn normalize(size: usize) -> usize {
-    size.max(MIN_STACK_SIZE)
+impl Drop for Stack {
+    fn drop(&mut self) {
+        slab::release(vec![Stack {
+            top: self.top,
+            size: self.size,
+        }]);
+    }
 }
 
-// SAFETY: forwards to `DefaultStack`, which keeps a guard page below `limit` and at least
-// `size` usable bytes, the two things the trait asks for.
+/// Rounds a requested size to what corona hands out: at least [`MIN_STACK_SIZE`], a whole
+/// number of pages.
+pub(crate) fn normalize(size: usize) -> usize {
+    size.max(MIN_STACK_SIZE).next_multiple_of(sys::page_size())
+}
+
+// SAFETY: `top` is the end of a readable, writable range of `size >= MIN_STACK_SIZE` bytes
+// (more than corosensei's minimum) owned by this `Stack`, and the page below it is a guard
+// page (`slab` never hands out a slot whose guard could not be installed). Both addresses
+// are page aligned, so aligned to `STACK_ALIGNMENT`, and non-zero.
 unsafe impl corosensei::stack::Stack for Stack {
     #[inline]
     fn base(&self) -> StackPointer {
-        self.inner.base()
+        StackPointer::new(self.top).expect("a stack top is never address 0")
     }
 
     #[inline]
     fn limit(&self) -> StackPointer {
-        self.inner.limit()
+        StackPointer::new(self.top - self.size - sys::page_size())
+            .expect("a stack is never mapped at address 0")
     }
 }

@@ -1,0 +1,201 @@
+//! The process-wide stack allocator: stacks carved out of large mappings (slabs).
+//!
+//! One `mmap` per stack would cost two memory mappings (guard + stack), and the kernel
+//! allows 65,530 per process (`vm.max_map_count`): a server would die at ~32,750 live
+//! coroutines. Instead stacks of one size are cut from a 64 MiB slab, each slot a guard page
+//! followed by the stack. The guard is installed with `madvise(MADV_GUARD_INSTALL)`
+//! (Linux 6.13 and later), which marks the page in the page tables and does not split the mapping: a
+//! million 256 KiB stacks take about 4,000 mappings.
+//!
+//! Where the kernel refuses the advice (`EINVAL` before 6.13), every stack gets a mapping
+//! of its own with an `mprotect`ed guard page below it, as corosensei's `DefaultStack`
+//! does; that caps live coroutines near 32,000 but never runs a stack without a guard.
+//! Setting the environment variable `CORONA_STACK_GUARD=mprotect` before the first
+//! coroutine forces this fallback (tests use it).
+//!
+//! Stacks are never unmapped. A stack released by a thread's pool (see `pool`) has its
+//! memory returned with `MADV_DONTNEED` and its address kept here, idle, for the next
+//! coroutine of the same size; the mapping and its guard stay, so the overflow handler's
+//! registry never goes stale.
+
+use std::io;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use super::{overflow, registry, sys, Stack};
+
+/// Bytes reserved per slab (address space only: pages cost memory when touched).
+const SLAB_BYTES: usize = 64 << 20;
+
+/// How guard pages are made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Guards {
+    /// Not decided yet (decided when the first stack is carved).
+    Undecided,
+    /// Slabs with `MADV_GUARD_INSTALL` guard pages.
+    Slabs,
+    /// One mapping per stack with an `mprotect`ed guard page.
+    PerStack,
+}
+
+/// The stacks of one size.
+struct Class {
+    /// Usable bytes per stack (a multiple of the page size).
+    size: usize,
+    /// Tops of released stacks, ready to hand out again (their memory was given back).
+    idle: Vec<usize>,
+    /// The uncarved slots of the current slab: `[next, end)`.
+    next: usize,
+    end: usize,
+}
+
+struct Allocator {
+    guards: Guards,
+    classes: Vec<Class>,
+}
+
+static ALLOCATOR: Mutex<Allocator> = Mutex::new(Allocator {
+    guards: Guards::Undecided,
+    classes: Vec::new(),
+});
+
+fn lock() -> MutexGuard<'static, Allocator> {
+    // The allocator's state is consistent at every await-free step; a panic (an allocation
+    // failure message) cannot leave it half-updated.
+    ALLOCATOR.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A stack of `size` usable bytes (a multiple of the page size): an idle one if there is
+/// one, else a freshly carved slot.
+///
+/// # Panics
+///
+/// When the operating system refuses the memory.
+pub(crate) fn allocate(size: usize) -> Stack {
+    overflow::prepare_thread();
+    let mut alloc = lock();
+    if alloc.guards == Guards::Undecided {
+        alloc.guards = if std::env::var_os("CORONA_STACK_GUARD").is_some_and(|v| v == "mprotect") {
+            Guards::PerStack
+        } else {
+            Guards::Slabs
+        };
+    }
+    let at = match alloc.classes.iter().position(|c| c.size == size) {
+        Some(at) => at,
+        None => {
+            alloc.classes.push(Class {
+                size,
+                idle: Vec::new(),
+                next: 0,
+                end: 0,
+            });
+            alloc.classes.len() - 1
+        }
+    };
+    if let Some(top) = alloc.classes[at].idle.pop() {
+        return Stack { top, size };
+    }
+    let top = match carve(&mut alloc, at) {
+        Ok(top) => top,
+        Err(err) => {
+            drop(alloc);
+            panic!(
+                "corona: could not allocate a coroutine stack of {size} bytes: {err} \
+                 (out of memory or of memory mappings: see vm.max_map_count)"
+            )
+        }
+    };
+    Stack { top, size }
+}
+
+/// A fresh slot for class `at`, its guard page installed; returns the stack's top.
+fn carve(alloc: &mut Allocator, at: usize) -> io::Result<usize> {
+    let page = sys::page_size();
+    let size = alloc.classes[at].size;
+    let slot = size + page;
+    if alloc.guards == Guards::Slabs {
+        let class = &mut alloc.classes[at];
+        if class.next == class.end {
+            let slots = (SLAB_BYTES / slot).max(1);
+            let len = slots * slot;
+            let start = sys::map(len)?;
+            // Probe the kernel on the slab's first guard before anyone can use the slab.
+            match sys::install_guard(start) {
+                Ok(()) => {}
+                Err(err) if err.raw_os_error() == Some(libc::EINVAL) => {
+                    sys::unmap(start, len);
+                    alloc.guards = Guards::PerStack;
+                    return carve(alloc, at);
+                }
+                Err(err) => {
+                    sys::unmap(start, len);
+                    return Err(err);
+                }
+            }
+            registry::register(start, len, slot);
+            class.next = start;
+            class.end = start + len;
+        } else {
+            // The first slot of a slab got its guard when the slab was probed.
+            guard(class.next)?;
+        }
+        let start = class.next;
+        class.next += slot;
+        Ok(start + slot)
+    } else {
+        let start = sys::map(slot)?;
+        if let Err(err) = sys::protect_guard(start) {
+            sys::unmap(start, slot);
+            return Err(err);
+        }
+        registry::register(start, slot, slot);
+        Ok(start + slot)
+    }
+}
+
+/// Installs the guard page at `page`, with `mprotect` if the advice is refused: never a
+/// stack without a guard.
+fn guard(page: usize) -> io::Result<()> {
+    sys::install_guard(page).or_else(|_| sys::protect_guard(page))
+}
+
+/// Gives idle stacks back: their memory is returned to the kernel (`MADV_DONTNEED`, the
+/// mapping stays) and their slots are kept for the next coroutines of the same size.
+pub(crate) fn release(stacks: Vec<Stack>) {
+    if stacks.is_empty() {
+        return;
+    }
+    let page = sys::page_size();
+    let mut ranges: Vec<(usize, usize, usize)> = stacks
+        .into_iter()
+        .map(|stack| {
+            let (top, size) = (stack.top, stack.size);
+            core::mem::forget(stack);
+            (top - size, top, size)
+        })
+        .collect();
+    ranges.sort_unstable();
+    let slabs = lock().guards == Guards::Slabs;
+    // Neighbouring stacks of a slab are one guard page apart; `MADV_DONTNEED` keeps guard
+    // markers, so one call covers a whole run of them.
+    let mut run: Option<(usize, usize)> = None;
+    for &(bottom, top, _) in &ranges {
+        run = match run {
+            Some((start, end)) if slabs && bottom == end + page => Some((start, top)),
+            Some((start, end)) => {
+                sys::release(start, end - start);
+                Some((bottom, top))
+            }
+            None => Some((bottom, top)),
+        };
+    }
+    if let Some((start, end)) = run {
+        sys::release(start, end - start);
+    }
+    let mut alloc = lock();
+    for (_, top, size) in ranges {
+        if let Some(class) = alloc.classes.iter_mut().find(|c| c.size == size) {
+            class.idle.push(top);
+        }
+    }
+}

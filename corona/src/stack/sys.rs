@@ -1,0 +1,104 @@
+//! The few memory syscalls the stack allocator needs, each wrapped once with its contract.
+//!
+//! Every function here is safe to call: they only ever act on memory corona mapped for
+//! stacks, which no Rust reference points into while it is handed to them (a stack is
+//! idle when it is reserved, guarded or released).
+
+use std::io;
+use std::sync::OnceLock;
+
+/// `madvise` advice that turns a page into a guard page without splitting the mapping
+/// (Linux >= 6.13). libc 0.2 does not name it on every version, so it is spelled here.
+const MADV_GUARD_INSTALL: libc::c_int = 102;
+
+/// The size of a memory page.
+pub(crate) fn page_size() -> usize {
+    static PAGE: OnceLock<usize> = OnceLock::new();
+    *PAGE.get_or_init(|| {
+        // SAFETY: `sysconf` only reads a configuration value.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        usize::try_from(page)
+            .ok()
+            .filter(|p| p.is_power_of_two())
+            .unwrap_or(4096)
+    })
+}
+
+/// Reserves `len` bytes of readable, writable, lazily backed memory (nothing is resident
+/// until touched) and returns its start.
+pub(crate) fn map(len: usize) -> io::Result<usize> {
+    // SAFETY: a fresh anonymous private mapping at an address the kernel picks; it aliases
+    // nothing. MAP_NORESERVE: only touched pages count, so many large slabs can be reserved.
+    let ptr = unsafe {
+        libc::mmap(
+            core::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ptr as usize)
+    }
+}
+
+/// Unmaps a range this module mapped and nothing uses any more.
+pub(crate) fn unmap(start: usize, len: usize) {
+    // SAFETY: callers pass a whole range returned by `map` that holds no live data.
+    let ret = unsafe { libc::munmap(start as *mut libc::c_void, len) };
+    debug_assert_eq!(ret, 0, "munmap of a corona stack range failed");
+}
+
+/// Makes the page at `page` a guard page without splitting its mapping.
+///
+/// Fails with `EINVAL` on kernels older than 6.13.
+pub(crate) fn install_guard(page: usize) -> io::Result<()> {
+    // SAFETY: `page` is a page of a mapping made by `map` that holds no live data; the
+    // advice only makes accesses to it fault.
+    let ret = unsafe { libc::madvise(page as *mut libc::c_void, page_size(), MADV_GUARD_INSTALL) };
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Makes the page at `page` inaccessible with `mprotect` (splits the mapping).
+pub(crate) fn protect_guard(page: usize) -> io::Result<()> {
+    // SAFETY: `page` is a page of a mapping made by `map` that holds no live data.
+    let ret = unsafe { libc::mprotect(page as *mut libc::c_void, page_size(), libc::PROT_NONE) };
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Gives the physical pages of `[start, start + len)` back to the kernel while keeping the
+/// mapping (and guard markers, which `MADV_DONTNEED` preserves). The range reads as zeros
+/// afterwards, and costs memory again only when touched.
+pub(crate) fn release(start: usize, len: usize) {
+    // SAFETY: the range belongs to idle stacks: nothing lives on it any more.
+    let ret = unsafe { libc::madvise(start as *mut libc::c_void, len, libc::MADV_DONTNEED) };
+    debug_assert_eq!(
+        ret, 0,
+        "madvise(MADV_DONTNEED) on idle corona stacks failed"
+    );
+}
+
+/// How many of the pages of `[start, start + len)` are resident (`mincore`).
+pub(crate) fn resident_pages(start: usize, len: usize) -> usize {
+    let page = page_size();
+    let pages = len.div_ceil(page);
+    let mut flags = vec![0u8; pages];
+    // SAFETY: `flags` has one byte per page of the range, which is mapped (a stack).
+    let ret = unsafe { libc::mincore(start as *mut libc::c_void, len, flags.as_mut_ptr()) };
+    if ret != 0 {
+        return 0;
+    }
+    flags.iter().filter(|f| **f & 1 != 0).count()
+}

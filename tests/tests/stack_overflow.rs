@@ -1,0 +1,143 @@
+//! Stack overflow in a coroutine is reported with its stack size and how to raise it;
+//! other faults are left to whoever handled them before corona.
+
+use std::os::unix::process::ExitStatusExt;
+
+use corona_tests::{is_child, run_child};
+
+const SIGABRT: i32 = 6;
+const SIGSEGV: i32 = 11;
+
+fn message(size: usize) -> String {
+    format!(
+        "corona: coroutine stack overflow (stack size {size} bytes); raise it with \
+         #[corona::coroutine(stack_size = ...)] or Builder::stack_size"
+    )
+}
+
+#[inline(never)]
+fn recurse(n: u64) -> u64 {
+    let frame = std::hint::black_box([n as u8; 256]);
+    if n == 0 {
+        0
+    } else {
+        recurse(n - 1) + u64::from(frame[0] & 1)
+    }
+}
+
+#[corona::coroutine(stack_size = 64 * 1024)]
+fn too_deep() -> u64 {
+    recurse(1_000_000)
+}
+
+#[test]
+fn deep_recursion_reports_overflow() {
+    const NAME: &str = "deep_recursion_reports_overflow";
+    if is_child(NAME) {
+        let depth = corona::run(|| corona::co_await!(too_deep()));
+        println!("unreachable: recursion returned {depth}");
+        return;
+    }
+    let out = run_child(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.signal(),
+        Some(SIGABRT),
+        "{:?}\n{stderr}",
+        out.status
+    );
+    assert!(stderr.contains(&message(64 * 1024)), "stderr: {stderr}");
+}
+
+#[test]
+fn overflow_in_a_builder_coroutine_names_its_size() {
+    const NAME: &str = "overflow_in_a_builder_coroutine_names_its_size";
+    if is_child(NAME) {
+        let c = corona::Builder::new()
+            .stack_size(100 * 1024)
+            .build(|| recurse(1_000_000));
+        futures::executor::block_on(c);
+        return;
+    }
+    let out = run_child(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.signal(),
+        Some(SIGABRT),
+        "{:?}\n{stderr}",
+        out.status
+    );
+    // 100 KiB is a whole number of pages: the stack is exactly that size.
+    assert!(stderr.contains(&message(100 * 1024)), "stderr: {stderr}");
+}
+
+#[test]
+fn overflow_on_a_second_thread_is_reported() {
+    const NAME: &str = "overflow_on_a_second_thread_is_reported";
+    if is_child(NAME) {
+        std::thread::spawn(|| {
+            let c = corona::Builder::new()
+                .stack_size(32 * 1024)
+                .build(|| recurse(1_000_000));
+            futures::executor::block_on(c)
+        })
+        .join()
+        .unwrap();
+        return;
+    }
+    let out = run_child(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.signal(),
+        Some(SIGABRT),
+        "{:?}\n{stderr}",
+        out.status
+    );
+    assert!(stderr.contains(&message(32 * 1024)), "stderr: {stderr}");
+}
+
+#[test]
+fn other_faults_go_to_the_previous_handler() {
+    const NAME: &str = "other_faults_go_to_the_previous_handler";
+    if is_child(NAME) {
+        // A coroutine first, so that corona's handler is installed.
+        assert_eq!(futures::executor::block_on(corona::Coroutine::new(|| 5)), 5);
+        let bad = std::hint::black_box(64usize) as *mut u8;
+        // SAFETY: deliberately faults (address 64 is never mapped): the point of the test.
+        unsafe { bad.write_volatile(1) };
+        return;
+    }
+    let out = run_child(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Killed by the fault itself, as without corona, and no overflow message.
+    assert_eq!(
+        out.status.signal(),
+        Some(SIGSEGV),
+        "{:?}\n{stderr}",
+        out.status
+    );
+    assert!(!stderr.contains("stack overflow"), "stderr: {stderr}");
+}
+
+#[test]
+fn thread_stack_overflow_is_still_reported_by_std() {
+    const NAME: &str = "thread_stack_overflow_is_still_reported_by_std";
+    if is_child(NAME) {
+        assert_eq!(futures::executor::block_on(corona::Coroutine::new(|| 5)), 5);
+        std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(|| recurse(1_000_000))
+            .unwrap()
+            .join()
+            .unwrap();
+        return;
+    }
+    let out = run_child(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // std's own report for thread stacks still runs: corona chained to it.
+    assert!(
+        stderr.contains("has overflowed its stack"),
+        "stderr: {stderr}"
+    );
+    assert!(!stderr.contains("corona:"), "stderr: {stderr}");
+}
