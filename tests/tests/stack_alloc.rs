@@ -1,0 +1,125 @@
+//! The stack allocator: live stacks never overlap, slabs get past the mapping limit, and
+//! the forced fallback (one mapping per stack) works too.
+
+use std::cell::Cell;
+use std::ops::Range;
+use std::rc::Rc;
+
+use corona_tests::{is_child, mapping_count, run_child};
+
+const PAGE: usize = 4096;
+
+/// Starts `count` coroutines cycling through `sizes`, all alive at once (each waits on its
+/// own oneshot), and returns each one's stack range and the address of a local on it.
+fn live_stacks(count: usize, sizes: &[usize]) -> Vec<(Range<usize>, usize)> {
+    corona::run(|| {
+        let started = Rc::new(Cell::new(0));
+        let mut senders = Vec::with_capacity(count);
+        let mut handles = Vec::with_capacity(count);
+        for i in 0..count {
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            senders.push(tx);
+            let started = started.clone();
+            let c = corona::Builder::new()
+                .stack_size(sizes[i % sizes.len()])
+                .build(move || {
+                    let usage = corona::stack_usage().unwrap();
+                    let local = std::hint::black_box(0u8);
+                    let at = std::ptr::addr_of!(local) as usize;
+                    started.set(started.get() + 1);
+                    corona::co_await!(rx).unwrap();
+                    (usage.range(), at)
+                });
+            handles.push(tokio::task::spawn_local(c));
+        }
+        // Let every coroutine start and wait, so all stacks are live together.
+        while started.get() < count {
+            corona::yield_now();
+        }
+        for tx in senders {
+            tx.send(()).unwrap();
+        }
+        handles
+            .into_iter()
+            .map(|h| corona::co_await!(h).unwrap())
+            .collect()
+    })
+}
+
+/// Asserts that no two stacks (guard page included) share a byte, and that each local
+/// lived inside its own stack.
+fn assert_disjoint(mut stacks: Vec<(Range<usize>, usize)>) {
+    for (range, local) in &stacks {
+        assert!(range.contains(local), "{local:#x} outside {range:x?}");
+        assert_eq!(range.start % PAGE, 0);
+    }
+    stacks.sort_by_key(|(r, _)| r.start);
+    for pair in stacks.windows(2) {
+        let (a, b) = (&pair[0].0, &pair[1].0);
+        assert!(
+            a.end + PAGE <= b.start,
+            "stacks overlap (or share a guard page): {a:x?} and {b:x?}"
+        );
+    }
+}
+
+#[test]
+fn live_stacks_never_overlap() {
+    let sizes = [
+        16 * 1024,
+        64 * 1024,
+        corona::DEFAULT_STACK_SIZE,
+        20 * 1024 + 1,
+    ];
+    let stacks = live_stacks(3000, &sizes);
+    assert_eq!(stacks.len(), 3000);
+    // 20 KiB + 1 rounds up to whole pages.
+    assert_eq!(stacks[3].0.len(), 24 * 1024);
+    assert_disjoint(stacks);
+}
+
+#[test]
+fn beyond_the_old_mapping_limit() {
+    // One mapping per stack died at ~32,750 live coroutines (vm.max_map_count); slabs do
+    // not, and add few mappings.
+    const NAME: &str = "beyond_the_old_mapping_limit";
+    if is_child(NAME) {
+        let before = mapping_count();
+        let stacks = live_stacks(40_000, &[16 * 1024]);
+        let during = mapping_count();
+        assert_disjoint(stacks);
+        println!("mappings: {before} before, {during} after 40000 stacks");
+        assert!(during < before + 200, "{before} -> {during}");
+        return;
+    }
+    let out = run_child(NAME, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn forced_fallback_maps_each_stack_with_a_guard() {
+    const NAME: &str = "forced_fallback_maps_each_stack_with_a_guard";
+    if is_child(NAME) {
+        let before = mapping_count();
+        let stacks = live_stacks(1000, &[16 * 1024, 32 * 1024]);
+        let after = mapping_count();
+        assert_disjoint(stacks);
+        // Two mappings per stack (guard + stack); the kernel may merge neighbours' guard
+        // with nothing, but never a stack with its guard.
+        println!("mappings: {before} before, {after} after 1000 fallback stacks");
+        assert!(after >= before + 1000, "{before} -> {after}");
+        return;
+    }
+    let out = run_child(NAME, &[("CORONA_STACK_GUARD", "mprotect")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("after 1000 fallback stacks"), "{stdout}");
+}

@@ -1,0 +1,104 @@
+//! Every stack has a guard page just below it: a write there faults (and is reported as an
+//! overflow), on slab stacks, on stacks whose memory was given back, and on the fallback.
+
+use std::os::unix::process::ExitStatusExt;
+use std::time::Duration;
+
+use corona_tests::{is_child, run_child};
+
+const SIGABRT: i32 = 6;
+
+/// In the child: writes one byte just below the current coroutine's stack.
+fn write_below_stack() {
+    let usage = corona::stack_usage().expect("inside a coroutine");
+    let below = std::hint::black_box(usage.range().start - 1) as *mut u8;
+    eprintln!("writing below a stack of {} bytes", usage.size());
+    // SAFETY: deliberately writes into the guard page: the point of the test is that this
+    // faults before it can corrupt anything.
+    unsafe { below.write_volatile(1) };
+    eprintln!("the write below the stack did not fault");
+}
+
+/// Runs `test` in a child with `env`, expecting the guard-page report for `size` bytes.
+fn assert_guard_fault(test: &str, env: &[(&str, &str)], size: usize) {
+    let out = run_child(test, env);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("writing below a stack of {size} bytes")),
+        "the child did not reach the write: {stderr}"
+    );
+    assert!(!stderr.contains("did not fault"), "stderr: {stderr}");
+    assert_eq!(
+        out.status.signal(),
+        Some(SIGABRT),
+        "{:?}\n{stderr}",
+        out.status
+    );
+    assert!(
+        stderr.contains(&format!(
+            "corona: coroutine stack overflow (stack size {size} bytes)"
+        )),
+        "stderr: {stderr}"
+    );
+}
+
+#[test]
+fn write_below_a_stack_faults() {
+    const NAME: &str = "write_below_a_stack_faults";
+    if is_child(NAME) {
+        let c = corona::Builder::new()
+            .stack_size(64 * 1024)
+            .build(write_below_stack);
+        futures::executor::block_on(c);
+        return;
+    }
+    assert_guard_fault(NAME, &[], 64 * 1024);
+}
+
+#[test]
+fn guard_survives_memory_being_given_back() {
+    const NAME: &str = "guard_survives_memory_being_given_back";
+    if is_child(NAME) {
+        // Every finished coroutine's stack memory goes back to the kernel at once.
+        corona::set_stack_pool_limit(0);
+        let ranges = corona::run(|| {
+            let handles: Vec<_> = (0..300)
+                .map(|_| {
+                    corona::spawn_local(|| {
+                        corona::co_await!(tokio::time::sleep(Duration::from_millis(1)));
+                        corona::stack_usage().unwrap().range()
+                    })
+                })
+                .collect();
+            let mut ranges: Vec<_> = handles
+                .into_iter()
+                .map(|h| corona::co_await!(h).unwrap())
+                .collect();
+            ranges.push(corona::stack_usage().unwrap().range()); // `run`'s own stack
+            ranges
+        });
+        let c = corona::Coroutine::new(move || {
+            let here = corona::stack_usage().unwrap();
+            assert!(ranges.contains(&here.range()), "not a reused stack");
+            // Given back: only the pages this coroutine touched are resident.
+            assert!(here.touched() <= 4 * 4096, "{here:?}");
+            write_below_stack();
+        });
+        futures::executor::block_on(c);
+        return;
+    }
+    assert_guard_fault(NAME, &[], corona::DEFAULT_STACK_SIZE);
+}
+
+#[test]
+fn fallback_stacks_have_guards() {
+    const NAME: &str = "fallback_stacks_have_guards";
+    if is_child(NAME) {
+        let c = corona::Builder::new()
+            .stack_size(48 * 1024)
+            .build(write_below_stack);
+        futures::executor::block_on(c);
+        return;
+    }
+    assert_guard_fault(NAME, &[("CORONA_STACK_GUARD", "mprotect")], 48 * 1024);
+}
