@@ -23,7 +23,13 @@ const REPS: usize = 7;
 
 fn rss() -> usize {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-    statm.split_whitespace().nth(1).unwrap().parse::<usize>().unwrap() * 4096
+    statm
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<usize>()
+        .unwrap()
+        * 4096
 }
 
 /// RSS once the burst is over, after asking malloc to return its free memory: the heap
@@ -129,7 +135,11 @@ fn child(case: &str, side: &str) {
                 other => panic!("unknown case {other}"),
             }
         });
-        line += &format!("{ns} {} {} ", peak.saturating_sub(start), after as i64 - start as i64);
+        line += &format!(
+            "{ns} {} {} ",
+            peak.saturating_sub(start),
+            after as i64 - start as i64
+        );
     }
     println!("RESULT {line}");
 }
@@ -142,15 +152,24 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Figures of one child run: per round (ns, peak growth, after - start).
 fn run_child(case: &str, side: &str) -> Vec<(f64, f64, f64)> {
     let exe = std::env::current_exe().unwrap();
-    let out = Command::new(exe).args(["child", case, side]).output().unwrap();
+    let out = Command::new(exe)
+        .args(["child", case, side])
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{case} {side}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().find_map(|l| l.strip_prefix("RESULT ")).unwrap();
-    let f: Vec<f64> = line.split_whitespace().map(|x| x.parse().unwrap()).collect();
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .unwrap();
+    let f: Vec<f64> = line
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
     f.chunks(3).map(|c| (c[0], c[1], c[2])).collect()
 }
 

@@ -64,15 +64,30 @@ fn lock() -> MutexGuard<'static, Allocator> {
     ALLOCATOR.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A stack of `size` usable bytes (a multiple of the page size): an idle one if there is
-/// one, else a freshly carved slot.
+/// `count` stacks of `size` usable bytes (a multiple of the page size): idle ones where
+/// there are, else freshly carved slots. Their top pages are pre-faulted in one syscall
+/// (every coroutine writes there first).
 ///
 /// # Panics
 ///
 /// When the operating system refuses the memory.
-pub(crate) fn allocate(size: usize) -> Stack {
+pub(crate) fn allocate_many(size: usize, count: usize) -> Vec<Stack> {
     overflow::prepare_thread();
-    let mut alloc = lock();
+    let mut stacks = Vec::with_capacity(count);
+    {
+        let mut alloc = lock();
+        for _ in 0..count {
+            stacks.push(allocate_locked(&mut alloc, size));
+        }
+    }
+    let page = sys::page_size();
+    let tops: Vec<usize> = stacks.iter().map(|s| s.top - page).collect();
+    sys::populate(&tops);
+    stacks
+}
+
+/// One stack, as `allocate_many` describes.
+fn allocate_locked(alloc: &mut Allocator, size: usize) -> Stack {
     if alloc.guards == Guards::Undecided {
         alloc.guards = if std::env::var_os("CORONA_STACK_GUARD").is_some_and(|v| v == "mprotect") {
             Guards::PerStack
@@ -95,10 +110,9 @@ pub(crate) fn allocate(size: usize) -> Stack {
     if let Some(top) = alloc.classes[at].idle.pop() {
         return Stack { top, size };
     }
-    let top = match carve(&mut alloc, at) {
+    let top = match carve(alloc, at) {
         Ok(top) => top,
         Err(err) => {
-            drop(alloc);
             panic!(
                 "corona: could not allocate a coroutine stack of {size} bytes: {err} \
                  (out of memory or of memory mappings: see vm.max_map_count)"
@@ -132,12 +146,18 @@ fn carve(alloc: &mut Allocator, at: usize) -> io::Result<usize> {
                     return Err(err);
                 }
             }
+            // The other slots' guards, in one go, before any of them is handed out.
+            let rest: Vec<usize> = (1..slots).map(|i| start + i * slot).collect();
+            if sys::install_guards(&rest).is_err() {
+                // Never a stack without a guard: `mprotect` them all (a guarded page stays
+                // guarded).
+                for &page in &rest {
+                    sys::protect_guard(page)?;
+                }
+            }
             registry::register(start, len, slot);
             class.next = start;
             class.end = start + len;
-        } else {
-            // The first slot of a slab got its guard when the slab was probed.
-            guard(class.next)?;
         }
         let start = class.next;
         class.next += slot;
@@ -151,12 +171,6 @@ fn carve(alloc: &mut Allocator, at: usize) -> io::Result<usize> {
         registry::register(start, slot, slot);
         Ok(start + slot)
     }
-}
-
-/// Installs the guard page at `page`, with `mprotect` if the advice is refused: never a
-/// stack without a guard.
-fn guard(page: usize) -> io::Result<()> {
-    sys::install_guard(page).or_else(|_| sys::protect_guard(page))
 }
 
 /// Gives idle stacks back: their memory is returned to the kernel (`MADV_DONTNEED`, the
