@@ -53,6 +53,23 @@
 //! * `co_await!` outside a coroutine, or inside a `Future::poll` that `co_await!` drives,
 //!   panics with a message saying what happened and what to do.
 //!
+//! # Stacks
+//!
+//! * A coroutine gets [`DEFAULT_STACK_SIZE`] (256 KiB) of address space unless told
+//!   otherwise (`#[corona::coroutine(stack_size = ...)]`, [`Builder::stack_size`]). Only the
+//!   pages it touches cost memory: one 4 KiB page for a coroutine that waits on I/O.
+//! * Stacks are carved from 64 MiB slabs, a guard page below each installed with
+//!   `madvise(MADV_GUARD_INSTALL)` (Linux 6.13 and later), so a million live coroutines
+//!   need a few thousand memory mappings. Older kernels get one mapping per stack with an
+//!   `mprotect`ed guard page (about 32,000 live coroutines at most); setting
+//!   `CORONA_STACK_GUARD=mprotect` forces that. No stack ever runs without a guard.
+//! * Each thread keeps up to [`stack_pool_limit`] idle stacks for reuse without a syscall;
+//!   the memory of stacks returned beyond it goes back to the kernel, so resident memory
+//!   falls after a burst.
+//! * A stack overflow aborts with `corona: coroutine stack overflow (stack size N bytes);
+//!   raise it with #[corona::coroutine(stack_size = ...)] or Builder::stack_size` instead
+//!   of a bare `SIGSEGV`. [`stack_usage`] tells how much of its stack a coroutine used.
+//!
 //! # Feature flags
 //!
 //! * `tokio` (default): [`run`], [`spawn_local`], `#[corona::main]`, `#[corona::test]`.

@@ -75,7 +75,14 @@ fn live_stacks_never_overlap() {
     assert_eq!(stacks.len(), 3000);
     // 20 KiB + 1 rounds up to whole pages.
     assert_eq!(stacks[3].0.len(), 24 * 1024);
+    let first: Vec<_> = stacks.iter().map(|(r, _)| r.clone()).collect();
     assert_disjoint(stacks);
+    // A second burst reuses stacks (from the pool, and released ones beyond its bound),
+    // and they still never overlap.
+    let again = live_stacks(3000, &sizes);
+    let reused = again.iter().filter(|(r, _)| first.contains(r)).count();
+    assert!(reused >= 2900, "only {reused} of 3000 stacks reused");
+    assert_disjoint(again);
 }
 
 #[test]

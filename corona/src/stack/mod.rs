@@ -10,7 +10,8 @@
 //!   into a message naming the stack size and how to raise it, instead of a bare crash.
 //! * [`usage`]: a debug aid that tells how much of the current coroutine's stack is used.
 //!
-//! All the `unsafe` of these modules sits in `sys` (the memory syscalls) and `overflow`.
+//! All the `unsafe` of these modules sits in `sys` (the memory syscalls), `overflow` and
+//! the `corosensei::stack::Stack` impl below.
 
 mod overflow;
 pub(crate) mod pool;

@@ -2,10 +2,12 @@
 //!
 //! One `mmap` per stack would cost two memory mappings (guard + stack), and the kernel
 //! allows 65,530 per process (`vm.max_map_count`): a server would die at ~32,750 live
-//! coroutines. Instead stacks of one size are cut from a 64 MiB slab, each slot a guard page
-//! followed by the stack. The guard is installed with `madvise(MADV_GUARD_INSTALL)`
-//! (Linux 6.13 and later), which marks the page in the page tables and does not split the mapping: a
-//! million 256 KiB stacks take about 4,000 mappings.
+//! coroutines. Instead stacks of one size are cut from a 64 MiB slab, each slot a guard
+//! page followed by the stack. The guard is installed with `madvise(MADV_GUARD_INSTALL)`
+//! (Linux 6.13 and later), which marks the page in the page tables and does not split the
+//! mapping: a million 256 KiB stacks take about 4,000 mappings. A new slab's guards are
+//! installed together, with `process_madvise` where the kernel accepts it (one syscall for
+//! up to 1,024 guards), before any of its stacks is handed out.
 //!
 //! Where the kernel refuses the advice (`EINVAL` before 6.13), every stack gets a mapping
 //! of its own with an `mprotect`ed guard page below it, as corosensei's `DefaultStack`
@@ -41,11 +43,18 @@ enum Guards {
 struct Class {
     /// Usable bytes per stack (a multiple of the page size).
     size: usize,
-    /// Tops of released stacks, ready to hand out again (their memory was given back).
-    idle: Vec<usize>,
+    /// Released stacks, ready to hand out again (their memory was given back), as runs of
+    /// neighbours: after a burst of a million this is a few thousand entries, not a million.
+    idle: Vec<Run>,
     /// The uncarved slots of the current slab: `[next, end)`.
     next: usize,
     end: usize,
+}
+
+/// `count` idle stacks of one class whose tops are `top`, `top + slot`, ...
+struct Run {
+    top: usize,
+    count: usize,
 }
 
 struct Allocator {
@@ -107,7 +116,14 @@ fn allocate_locked(alloc: &mut Allocator, size: usize) -> Stack {
             alloc.classes.len() - 1
         }
     };
-    if let Some(top) = alloc.classes[at].idle.pop() {
+    let slot = size + sys::page_size();
+    let idle = &mut alloc.classes[at].idle;
+    if let Some(run) = idle.last_mut() {
+        run.count -= 1;
+        let top = run.top + run.count * slot;
+        if run.count == 0 {
+            idle.pop();
+        }
         return Stack { top, size };
     }
     let top = match carve(alloc, at) {
@@ -208,8 +224,12 @@ pub(crate) fn release(stacks: Vec<Stack>) {
     }
     let mut alloc = lock();
     for (_, top, size) in ranges {
+        let slot = size + page;
         if let Some(class) = alloc.classes.iter_mut().find(|c| c.size == size) {
-            class.idle.push(top);
+            match class.idle.last_mut() {
+                Some(run) if run.top + run.count * slot == top => run.count += 1,
+                _ => class.idle.push(Run { top, count: 1 }),
+            }
         }
     }
 }
