@@ -141,7 +141,7 @@ fn child(case: &str, side: &str) {
             after as i64 - start as i64
         );
     }
-    println!("RESULT {line}");
+    println!("RESULT {start} {line}");
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -149,8 +149,8 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Figures of one child run: per round (ns, peak growth, after - start).
-fn run_child(case: &str, side: &str) -> Vec<(f64, f64, f64)> {
+/// Figures of one child run: RSS at start, and per round (ns, peak growth, after - start).
+fn run_child(case: &str, side: &str) -> (f64, Vec<(f64, f64, f64)>) {
     let exe = std::env::current_exe().unwrap();
     let out = Command::new(exe)
         .args(["child", case, side])
@@ -170,7 +170,7 @@ fn run_child(case: &str, side: &str) -> Vec<(f64, f64, f64)> {
         .split_whitespace()
         .map(|x| x.parse().unwrap())
         .collect();
-    f.chunks(3).map(|c| (c[0], c[1], c[2])).collect()
+    (f[0], f[1..].chunks(3).map(|c| (c[0], c[1], c[2])).collect())
 }
 
 fn main() {
@@ -198,7 +198,7 @@ fn main() {
         }
         for (round, label) in [(0, "cold"), (1, "warm")] {
             let pick = |side: usize, f: fn(&(f64, f64, f64)) -> f64| {
-                median(runs[side].iter().map(|r| f(&r[round])).collect())
+                median(runs[side].iter().map(|r| f(&r.1[round])).collect())
             };
             let (ct, nt) = (pick(0, |r| r.0), pick(1, |r| r.0));
             println!(
@@ -210,14 +210,22 @@ fn main() {
             if case.starts_with("live") {
                 let (cp, np) = (pick(0, |r| r.1), pick(1, |r| r.1));
                 let (ca, na) = (pick(0, |r| r.2), pick(1, |r| r.2));
+                let start = |side: usize| median(runs[side].iter().map(|r| r.0).collect());
                 println!(
-                    "{:>15} RSS per live one: corona {:.2} KiB, native {:.2} KiB; \
-                     RSS after the burst vs start: corona {:+.1} MiB, native {:+.1} MiB",
+                    "{:>15} RSS per live one: corona {:.2} KiB, native {:.2} KiB",
                     "",
                     cp / n / 1024.0,
                     np / n / 1024.0,
+                );
+                println!(
+                    "{:>15} RSS at start -> after the burst: corona {:.1} -> {:+.1} MiB, \
+                     native {:.1} -> {:+.1} MiB (peak corona {:+.0} MiB)",
+                    "",
+                    start(0) / 1048576.0,
                     ca / 1048576.0,
-                    na / 1048576.0
+                    start(1) / 1048576.0,
+                    na / 1048576.0,
+                    cp / 1048576.0,
                 );
             }
         }
