@@ -166,3 +166,8 @@ macro_rules! co_await {
         $crate::await_future($future)
     };
 }
+
+/// The README's Rust examples run as doc tests, so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
