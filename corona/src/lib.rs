@@ -109,7 +109,7 @@ pub use crate::wait::{await_future, in_coroutine, try_await, yield_now, NotInCor
 /// ```
 pub use corona_macros::coroutine;
 
-/// Runs `fn main()` as a coroutine inside [`run`](crate::run).
+/// Runs `fn main()` as a coroutine inside [`run`].
 ///
 /// # Examples
 ///
@@ -123,7 +123,7 @@ pub use corona_macros::coroutine;
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use corona_macros::main;
 
-/// Runs a `#[test]` function as a coroutine inside [`run`](crate::run).
+/// Runs a `#[test]` function as a coroutine inside [`run`].
 ///
 /// # Examples
 ///
