@@ -7,6 +7,7 @@
 //! * `one thread`: `corona::run` + `corona::spawn_local`, every job a coroutine on one thread;
 //! * `tokio mt(2)`: tokio's multi-thread runtime with two workers, every job a native task.
 //!
+//! The first row (no timer, no work) measures dispatch alone: spawn, run, report.
 //! Prints the median wall time of each over the repetitions, and the ratios.
 
 use std::hint::black_box;
@@ -28,14 +29,16 @@ fn work(seed: u64, iters: u32) -> u64 {
     black_box(x)
 }
 
-fn coroutine_job(i: u64, iters: u32) -> u64 {
-    corona::co_await!(tokio::time::sleep(TIMER));
+fn coroutine_job(i: u64, iters: u32, timer: bool) -> u64 {
+    if timer {
+        corona::co_await!(tokio::time::sleep(TIMER));
+    }
     work(i, iters)
 }
 
-fn run_pool(pool: &corona::Pool, iters: u32) -> u64 {
+fn run_pool(pool: &corona::Pool, iters: u32, timer: bool) -> u64 {
     let jobs: Vec<_> = (0..JOBS)
-        .map(|i| pool.spawn(move || coroutine_job(i, iters)))
+        .map(|i| pool.spawn(move || coroutine_job(i, iters, timer)))
         .collect();
     let results = futures::executor::block_on(futures::future::try_join_all(jobs));
     results
@@ -44,10 +47,10 @@ fn run_pool(pool: &corona::Pool, iters: u32) -> u64 {
         .fold(0, u64::wrapping_add)
 }
 
-fn run_one_thread(iters: u32) -> u64 {
+fn run_one_thread(iters: u32, timer: bool) -> u64 {
     corona::run(|| {
         let jobs: Vec<_> = (0..JOBS)
-            .map(|i| corona::spawn_local(move || coroutine_job(i, iters)))
+            .map(|i| corona::spawn_local(move || coroutine_job(i, iters, timer)))
             .collect();
         jobs.into_iter()
             .map(|job| corona::co_await!(job).expect("no job panics"))
@@ -55,12 +58,14 @@ fn run_one_thread(iters: u32) -> u64 {
     })
 }
 
-fn run_tokio(runtime: &tokio::runtime::Runtime, iters: u32) -> u64 {
+fn run_tokio(runtime: &tokio::runtime::Runtime, iters: u32, timer: bool) -> u64 {
     runtime.block_on(async {
         let jobs: Vec<_> = (0..JOBS)
             .map(|i| {
                 tokio::spawn(async move {
-                    tokio::time::sleep(TIMER).await;
+                    if timer {
+                        tokio::time::sleep(TIMER).await;
+                    }
                     work(i, iters)
                 })
             })
@@ -110,21 +115,29 @@ fn main() {
          median of {REPETITIONS}"
     );
     println!(
-        "{:>12} {:>12} {:>12} {:>12} {:>12} {:>14} {:>14}",
-        "work/job", "pool(2)", "one thread", "tokio mt(2)", "jobs/s pool", "one/pool", "pool/tokio"
+        "{:>5} {:>9} {:>12} {:>12} {:>12} {:>12} {:>14} {:>14}",
+        "wait",
+        "work/job",
+        "pool(2)",
+        "one thread",
+        "tokio mt(2)",
+        "jobs/s pool",
+        "one/pool",
+        "pool/tokio"
     );
-    for iters in [0u32, 2_500, 25_000] {
+    for (timer, iters) in [(false, 0u32), (true, 0), (true, 2_500), (true, 25_000)] {
         let per_job = {
             let start = Instant::now();
             let _ = work(7, iters * 100);
             start.elapsed() / 100
         };
         let expected = (0..JOBS).map(|i| work(i, iters)).fold(0, u64::wrapping_add);
-        let pool_time = measure(expected, || run_pool(&pool, iters));
-        let one_time = measure(expected, || run_one_thread(iters));
-        let tokio_time = measure(expected, || run_tokio(&tokio_mt, iters));
+        let pool_time = measure(expected, || run_pool(&pool, iters, timer));
+        let one_time = measure(expected, || run_one_thread(iters, timer));
+        let tokio_time = measure(expected, || run_tokio(&tokio_mt, iters, timer));
         println!(
-            "{:>9.1} µs {:>9.2} ms {:>9.2} ms {:>9.2} ms {:>12.0} {:>13.2}x {:>13.2}x",
+            "{:>5} {:>6.1} µs {:>9.2} ms {:>9.2} ms {:>9.2} ms {:>12.0} {:>13.2}x {:>13.2}x",
+            if timer { "timer" } else { "-" },
             per_job.as_secs_f64() * 1e6,
             ms(pool_time),
             ms(one_time),
