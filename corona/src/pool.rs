@@ -364,6 +364,15 @@ impl PoolHandle {
     /// });
     /// assert_eq!(futures::executor::block_on(job).unwrap(), 12);
     /// ```
+    ///
+    /// The closure itself crosses threads, so it must be `Send`: create `!Send` values inside
+    /// it, not before.
+    ///
+    /// ```compile_fail
+    /// let pool = corona::Pool::new(1);
+    /// let shared = std::rc::Rc::new(1);
+    /// let job = pool.spawn(move || *shared); // error: `Rc<i32>` cannot be sent between threads
+    /// ```
     pub fn spawn<F, T>(&self, f: F) -> PoolJoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
