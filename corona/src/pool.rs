@@ -17,14 +17,15 @@
 //! * the job runs as one `spawn_local`ed task; tokio-style [`JoinError`]s report panics.
 //!
 //! It is written here rather than wrapping `LocalPoolHandle` because reading tokio-util 0.7.20
-//! shows three things this pool needs and that one lacks: its worker threads are detached
-//! (nothing can wait for them to exit, and in-flight jobs are silently dropped when the last
-//! handle goes), it has no graceful shutdown, and each job costs two tasks and two channels
-//! (a wrapper task on the worker's runtime relays the inner task's `JoinHandle`). Here each
-//! job is one task and one oneshot channel, [`Pool::shutdown`] lets accepted jobs finish and
-//! joins the threads, and dropping a [`Pool`] cancels unfinished jobs and joins the threads.
-//! Its balancing (load counts) and its panic handling (caught per task, the worker lives on)
-//! are the same.
+//! shows what this pool needs and that one lacks: its worker threads are detached, so nothing
+//! can wait for them to exit (when the last handle goes, each worker cancels its unfinished
+//! jobs in the background); there is no graceful shutdown; and each job costs two tasks (a
+//! wrapper task on the worker's runtime relays the inner task's `JoinHandle` over a second
+//! channel). Here each job is one task and one oneshot channel, [`Pool::shutdown`] lets
+//! accepted jobs finish and joins the threads, and dropping a [`Pool`] cancels unfinished jobs
+//! and joins the threads. Balancing (load counts) and panic handling (caught per task, the
+//! worker lives on) are the same. A job's coroutine, and so its stack, is created when its
+//! worker first polls it: jobs waiting in a queue hold no stack.
 //!
 //! [lph]: https://docs.rs/tokio-util/0.7/tokio_util/task/struct.LocalPoolHandle.html
 //!
