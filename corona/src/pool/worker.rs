@@ -92,7 +92,7 @@ fn run(mut jobs: mpsc::UnboundedReceiver<Message>, ready: std_mpsc::Sender<io::R
                 Message::Stop(stop) => return stop,
             }
         }
-        Stop::Cancel // every sender is gone: nobody can await a result any more
+        Stop::Cancel // every sender is gone (a pool that failed to start): nothing can arrive
     });
     jobs.close(); // from here on `spawn` fails fast and reports the job cancelled
 
