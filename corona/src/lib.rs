@@ -55,8 +55,15 @@
 //!
 //! # Feature flags
 //!
-//! * `tokio` (default): [`run`], [`spawn_local`], `#[corona::main]`, `#[corona::test]`.
-//!   Everything else works on any executor without it.
+//! * `tokio` (default): [`run`], [`spawn_local`], `#[corona::main]`, `#[corona::test]`,
+//!   [`Pool`]. Everything else works on any executor without it.
+//!
+//! # Many cores
+//!
+//! A coroutine never changes thread. [`Pool`] spreads coroutines over worker threads (each a
+//! current-thread tokio runtime with a `LocalSet`), pinning each job to the least busy one;
+//! [`Pool::spawn`] takes a `Send` closure and returns a `Send` future of
+//! `Result<T, JoinError>`, awaitable from any executor, including tokio's multi-thread one.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(
     missing_docs,
@@ -66,6 +73,8 @@
 
 mod context;
 mod coroutine;
+#[cfg(feature = "tokio")]
+mod pool;
 mod raw;
 #[cfg(feature = "tokio")]
 mod runtime;
@@ -76,6 +85,9 @@ mod wait;
 pub mod __private;
 
 pub use crate::coroutine::{Builder, Coroutine};
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use crate::pool::{JoinError, Pool, PoolHandle, PoolJoinHandle};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::runtime::{run, spawn_local};
