@@ -55,8 +55,17 @@
 //!
 //! # Feature flags
 //!
-//! * `tokio` (default): [`run`], [`spawn_local`], `#[corona::main]`, `#[corona::test]`.
+//! * `tokio` (default): [`run`], [`spawn_local`], `#[corona::main]`, `#[corona::test]`,
+//!   and the `std::io` traits of [`io::Blocking`] for tokio's I/O traits.
 //!   Everything else works on any executor without it.
+//! * `futures-io`: `io::BlockingFutures`, the `std::io` traits over `futures::io` types.
+//!
+//! # Sync I/O over async I/O
+//!
+//! [`io::Blocking`] wraps an async socket, pipe or file and implements `std::io::{Read,
+//! Write, BufRead, Seek}` by waiting inside the current coroutine, so sync consumers
+//! (`serde_json::from_reader`, `flate2`, `BufRead::lines`) serve many connections on one
+//! thread. See [`io`].
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(
     missing_docs,
@@ -66,6 +75,7 @@
 
 mod context;
 mod coroutine;
+pub mod io;
 mod raw;
 #[cfg(feature = "tokio")]
 mod runtime;
