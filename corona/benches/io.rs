@@ -23,6 +23,9 @@ const REPS: usize = 9;
 const PIPE_CAPACITY: usize = 64 * 1024;
 const PIPE_TOTAL: usize = 256 * 1024 * 1024;
 const CHUNK: usize = 16 * 1024;
+/// Small reads show the per-call cost rather than memcpy.
+const SMALL_READ: usize = 64;
+const SMALL_TOTAL: usize = 16 * 1024 * 1024;
 
 const CONNECTIONS: usize = 50;
 const REQUESTS: usize = 400;
@@ -32,24 +35,24 @@ fn median(mut samples: Vec<f64>) -> f64 {
     samples[samples.len() / 2]
 }
 
-/// Writes `PIPE_TOTAL` bytes into the pipe from a native task.
-fn spawn_writer(mut tx: tokio::io::DuplexStream) -> tokio::task::JoinHandle<()> {
+/// Writes `total` bytes into the pipe from a native task.
+fn spawn_writer(mut tx: tokio::io::DuplexStream, total: usize) -> tokio::task::JoinHandle<()> {
     tokio::task::spawn_local(async move {
         let chunk = vec![7u8; CHUNK];
-        for _ in 0..PIPE_TOTAL / CHUNK {
+        for _ in 0..total / CHUNK {
             tx.write_all(&chunk).await.unwrap();
         }
     })
 }
 
-/// MB/s of `Blocking::read` in a coroutine.
-fn pipe_corona() -> f64 {
+/// MB/s of `Blocking::read` in a coroutine, `read_size` bytes at a time.
+fn pipe_corona(total: usize, read_size: usize) -> f64 {
     let (tx, rx) = tokio::io::duplex(PIPE_CAPACITY);
     let start = Instant::now();
-    let writer = spawn_writer(tx);
+    let writer = spawn_writer(tx, total);
     let reader = corona::spawn_local(move || {
         let mut rx = Blocking::new(rx);
-        let mut buf = vec![0; CHUNK];
+        let mut buf = vec![0; read_size];
         let mut total = 0;
         loop {
             match rx.read(&mut buf).unwrap() {
@@ -58,18 +61,18 @@ fn pipe_corona() -> f64 {
             }
         }
     });
-    assert_eq!(co_await!(reader).unwrap(), PIPE_TOTAL);
+    assert_eq!(co_await!(reader).unwrap(), total);
     co_await!(writer).unwrap();
-    PIPE_TOTAL as f64 / 1e6 / start.elapsed().as_secs_f64()
+    total as f64 / 1e6 / start.elapsed().as_secs_f64()
 }
 
-/// MB/s of `AsyncReadExt::read` in a task.
-fn pipe_native() -> f64 {
+/// MB/s of `AsyncReadExt::read` in a task, `read_size` bytes at a time.
+fn pipe_native(total: usize, read_size: usize) -> f64 {
     let (tx, mut rx) = tokio::io::duplex(PIPE_CAPACITY);
     let start = Instant::now();
-    let writer = spawn_writer(tx);
+    let writer = spawn_writer(tx, total);
     let reader = tokio::task::spawn_local(async move {
-        let mut buf = vec![0; CHUNK];
+        let mut buf = vec![0; read_size];
         let mut total = 0;
         loop {
             match rx.read(&mut buf).await.unwrap() {
@@ -78,9 +81,9 @@ fn pipe_native() -> f64 {
             }
         }
     });
-    assert_eq!(co_await!(reader).unwrap(), PIPE_TOTAL);
+    assert_eq!(co_await!(reader).unwrap(), total);
     co_await!(writer).unwrap();
-    PIPE_TOTAL as f64 / 1e6 / start.elapsed().as_secs_f64()
+    total as f64 / 1e6 / start.elapsed().as_secs_f64()
 }
 
 /// The sync handler: echoes every line.
@@ -172,7 +175,18 @@ fn main() {
             PIPE_CAPACITY >> 10,
             CHUNK >> 10
         );
-        compare("duplex read throughput", "MB/s", pipe_corona, pipe_native);
+        compare(
+            "duplex read throughput, 16 KiB reads",
+            "MB/s",
+            || pipe_corona(PIPE_TOTAL, CHUNK),
+            || pipe_native(PIPE_TOTAL, CHUNK),
+        );
+        compare(
+            "duplex read throughput, 64-byte reads (16 MiB)",
+            "MB/s",
+            || pipe_corona(SMALL_TOTAL, SMALL_READ),
+            || pipe_native(SMALL_TOTAL, SMALL_READ),
+        );
         compare(
             "line echo server over loopback TCP",
             "requests/s",
