@@ -45,7 +45,7 @@
 //! * **No extra copy for `BufRead`.** `fill_buf` hands out the inner `AsyncBufRead`'s own
 //!   buffer and `consume` forwards to it.
 //! * **Never blocks the thread.** Outside of a coroutine (or while the thread unwinds from a
-//!   panic, when nothing could resume a wait) every call returns an [`io::Error`](std::io::Error)
+//!   panic, when nothing could resume a wait) every call returns an [`io::Error`]
 //!   of kind `Other` whose message says what happened; the inner type is not touched. It
 //!   does not panic, so a `BufWriter` flushing in its destructor during a panic is safe.
 //! * **`Interrupted` is retried.** An `ErrorKind::Interrupted` from the inner type is polled
