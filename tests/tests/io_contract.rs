@@ -344,3 +344,40 @@ fn dropping_a_suspended_coroutine_with_a_bufwriter_does_not_abort() {
     drop(coroutine); // unwinds the stack: BufWriter::drop flushes, gets an error, goes on
     assert_eq!(polls.load(Ordering::Relaxed), 0);
 }
+
+#[test]
+fn an_inner_reader_that_loses_its_buffer_is_reported() {
+    /// Breaks the `AsyncBufRead` expectation: ready with data, then pending on the next poll.
+    struct Flaky(bool);
+    impl AsyncRead for Flaky {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+    impl AsyncBufRead for Flaky {
+        fn poll_fill_buf(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+            self.0 = !self.0;
+            if self.0 {
+                Poll::Ready(Ok(b"data"))
+            } else {
+                Poll::Pending
+            }
+        }
+        fn consume(self: Pin<&mut Self>, _: usize) {}
+    }
+    let err = finish_within(Duration::from_secs(10), || {
+        futures::executor::block_on(corona::Coroutine::new(|| {
+            Blocking::new(Flaky(false)).fill_buf().map(<[u8]>::len)
+        }))
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("returned Pending right after it returned a non-empty buffer"),
+        "{err}"
+    );
+}
