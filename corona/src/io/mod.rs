@@ -43,15 +43,18 @@
 //!   `read_line`, ... loop on top. Nothing is buffered or copied by the adapter; wrap the
 //!   inner type in a `tokio::io::BufReader` / `BufStream` for buffering.
 //! * **No extra copy for `BufRead`.** `fill_buf` hands out the inner `AsyncBufRead`'s own
-//!   buffer and `consume` forwards to it.
+//!   buffer and `consume` forwards to it. (It waits for readiness keeping only the length,
+//!   then borrows the buffer with a second poll that a ready `AsyncBufRead` answers at once.)
 //! * **Never blocks the thread.** Outside of a coroutine (or while the thread unwinds from a
 //!   panic, when nothing could resume a wait) every call returns an [`io::Error`]
 //!   of kind `Other` whose message says what happened; the inner type is not touched. It
 //!   does not panic, so a `BufWriter` flushing in its destructor during a panic is safe.
 //! * **`Interrupted` is retried.** An `ErrorKind::Interrupted` from the inner type is polled
 //!   again, as std's own loops expect of a `Read`/`Write`.
-//! * **Dropping does not close.** A `Blocking` is a thin view: dropping it drops the inner
-//!   value, nothing more. Shut a writer down explicitly with [`Blocking::shutdown`].
+//! * **Dropping does not flush or shut down.** A `Blocking` is a thin view: dropping it drops
+//!   the inner value, nothing more (a socket or pipe end then closes as it always does, but
+//!   bytes still in a `BufStream`/`BufWriter` are lost). Call `flush`, and shut a writer down
+//!   explicitly with [`Blocking::shutdown`], from inside the coroutine.
 //!
 //! With the `futures-io` feature, `BlockingFutures<T>` does the same for the
 //! `futures::io` traits (smol, async-std). It is a separate type because one type cannot
