@@ -55,10 +55,10 @@
 //!
 //! # Feature flags
 //!
-//! * `tokio` (default): [`run`], [`spawn_local`], `#[corona::main]`, `#[corona::test]`,
-//!   and the `std::io` traits of [`io::Blocking`] for tokio's I/O traits.
+//! * `tokio` (default): [`run`], [`spawn_local`], `#[corona::main]`, `#[corona::test]`.
 //!   Everything else works on any executor without it.
 //! * `futures-io`: `io::BlockingFutures`, the `std::io` traits over `futures::io` types.
+//!   (The `std::io` traits of [`io::Blocking`] over tokio's I/O traits need `tokio`.)
 //!
 //! # Sync I/O over async I/O
 //!
