@@ -56,7 +56,9 @@
 //! # Feature flags
 //!
 //! * `tokio` (default): [`run`], [`spawn_local`], `#[corona::main]`, `#[corona::test]`,
-//!   [`Pool`]. Everything else works on any executor without it.
+//!   [`Pool`], and [`io::Blocking`] over tokio's I/O traits. Everything else works on any
+//!   executor without it.
+//! * `futures-io`: `io::BlockingFutures`, the `std::io` traits over `futures::io` types.
 //!
 //! # Many cores
 //!
@@ -64,6 +66,13 @@
 //! current-thread tokio runtime with a `LocalSet`), pinning each job to the least busy one;
 //! [`Pool::spawn`] takes a `Send` closure and returns a `Send` future of
 //! `Result<T, JoinError>`, awaitable from any executor, including tokio's multi-thread one.
+//!
+//! # Sync I/O over async I/O
+//!
+//! [`io::Blocking`] wraps an async socket, pipe or file and implements `std::io::{Read,
+//! Write, BufRead, Seek}` by waiting inside the current coroutine, so sync consumers
+//! (`serde_json::from_reader`, `flate2`, `BufRead::lines`) serve many connections on one
+//! thread. See [`io`].
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(
     missing_docs,
@@ -73,6 +82,7 @@
 
 mod context;
 mod coroutine;
+pub mod io;
 #[cfg(feature = "tokio")]
 mod pool;
 mod raw;
