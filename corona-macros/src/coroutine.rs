@@ -119,7 +119,7 @@ fn check(sig: &Signature) -> syn::Result<()> {
 fn check_arg(arg: &FnArg) -> syn::Result<()> {
     match arg {
         FnArg::Receiver(receiver) if receiver.reference.is_some() || borrows(&receiver.ty) => {
-            let shown = receiver.to_token_stream().to_string().replace("& ", "&");
+            let shown = compact(receiver);
             Err(syn::Error::new_spanned(
                 receiver,
                 format_args!(
@@ -132,8 +132,8 @@ fn check_arg(arg: &FnArg) -> syn::Result<()> {
         }
         FnArg::Receiver(_) => Ok(()),
         FnArg::Typed(typed) if borrows(&typed.ty) => {
-            let name = typed.pat.to_token_stream().to_string();
-            let ty = typed.ty.to_token_stream().to_string().replace("& ", "&");
+            let name = compact(&typed.pat);
+            let ty = compact(&typed.ty);
             Err(syn::Error::new_spanned(
                 &typed.ty,
                 format_args!(
@@ -251,4 +251,19 @@ fn expand_fn(options: &CoroutineOptions, function: ItemFn) -> TokenStream {
 /// The tokens `a b`, for an error that spans both.
 fn pair(a: &impl ToTokens, b: &impl ToTokens) -> TokenStream {
     quote!(#a #b)
+}
+
+/// Tokens as a user would write them: `Parser<'_>`, not `Parser < '_ >`.
+fn compact(tokens: &impl ToTokens) -> String {
+    let text = tokens.to_token_stream().to_string();
+    [
+        ("& ", "&"),
+        (" <", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        (" :: ", "::"),
+    ]
+    .iter()
+    .fold(text, |text, (from, to)| text.replace(from, to))
 }

@@ -58,8 +58,19 @@ pub fn expand(entry: Entry, args: TokenStream, item: TokenStream) -> TokenStream
     };
     match check(entry, &function) {
         Ok(()) => expand_fn(entry, &options, function),
-        Err(err) => with_item(err, item),
+        Err(err) => with_item(err, harmless(function)),
     }
+}
+
+/// The function with what was wrong taken out and an empty body, so that rustc adds no
+/// errors of its own (such as E0752 for `async fn main`) to ours.
+fn harmless(mut function: ItemFn) -> TokenStream {
+    function.sig.asyncness = None;
+    function.sig.inputs.clear();
+    function.sig.generics = syn::Generics::default();
+    function.attrs.retain(|attr| !attr.path().is_ident("test"));
+    function.block = syn::parse_quote!({ ::core::unreachable!() });
+    quote!(#[allow(dead_code, unreachable_code)] #function)
 }
 
 fn check(entry: Entry, function: &ItemFn) -> syn::Result<()> {
@@ -76,13 +87,16 @@ fn check(entry: Entry, function: &ItemFn) -> syn::Result<()> {
     }
     if !sig.inputs.is_empty() {
         let what = match entry {
-            Entry::Main => "`fn main` takes no arguments",
-            Entry::Test => "a test function takes no arguments",
+            Entry::Main => {
+                "`fn main` takes no arguments: remove them and read std::env::args() for the \
+                 command line"
+            }
+            Entry::Test => {
+                "a #[corona::test] function takes no arguments: remove them and build its \
+                 inputs in the body"
+            }
         };
-        return Err(syn::Error::new_spanned(
-            &sig.inputs,
-            format_args!("{what}: remove them (read std::env::args() for the command line)"),
-        ));
+        return Err(syn::Error::new_spanned(&sig.inputs, what));
     }
     if let Some(param) = sig.generics.params.first() {
         return Err(syn::Error::new_spanned(

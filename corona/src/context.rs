@@ -47,9 +47,9 @@ pub(crate) enum Current {
     Frame(*const Frame),
 }
 
-/// Tag stored in the thread-local for [`Current::Unwinding`]; never a real frame address
-/// because frames are aligned to at least a pointer.
-const UNWINDING: *const Frame = 1 as *const Frame;
+/// Tag stored in the thread-local for [`Current::Unwinding`]: the dangling address
+/// `align_of::<Frame>()`, which no frame on a real stack can have.
+const UNWINDING: *const Frame = ptr::dangling();
 
 thread_local! {
     static CURRENT: Cell<*const Frame> = const { Cell::new(ptr::null()) };

@@ -72,8 +72,24 @@
 //!
 //! # Feature flags
 //!
-//! * `tokio` (default): [`run`], [`spawn_local`], `#[corona::main]`, `#[corona::test]`.
-//!   Everything else works on any executor without it.
+//! * `tokio` (default): [`run`], [`spawn_local`], `#[corona::main]`, `#[corona::test]`,
+//!   [`Pool`], and [`io::Blocking`] over tokio's I/O traits. Everything else works on any
+//!   executor without it.
+//! * `futures-io`: `io::BlockingFutures`, the `std::io` traits over `futures::io` types.
+//!
+//! # Many cores
+//!
+//! A coroutine never changes thread. [`Pool`] spreads coroutines over worker threads (each a
+//! current-thread tokio runtime with a `LocalSet`), pinning each job to the least busy one;
+//! [`Pool::spawn`] takes a `Send` closure and returns a `Send` future of
+//! `Result<T, JoinError>`, awaitable from any executor, including tokio's multi-thread one.
+//!
+//! # Sync I/O over async I/O
+//!
+//! [`io::Blocking`] wraps an async socket, pipe or file and implements `std::io::{Read,
+//! Write, BufRead, Seek}` by waiting inside the current coroutine, so sync consumers
+//! (`serde_json::from_reader`, `flate2`, `BufRead::lines`) serve many connections on one
+//! thread. See [`io`].
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(
     missing_docs,
@@ -83,6 +99,9 @@
 
 mod context;
 mod coroutine;
+pub mod io;
+#[cfg(feature = "tokio")]
+mod pool;
 mod raw;
 #[cfg(feature = "tokio")]
 mod runtime;
@@ -93,6 +112,9 @@ mod wait;
 pub mod __private;
 
 pub use crate::coroutine::{Builder, Coroutine};
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use crate::pool::{JoinError, Pool, PoolHandle, PoolJoinHandle};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::runtime::{run, spawn_local};
@@ -129,7 +151,7 @@ pub use crate::wait::{await_future, in_coroutine, try_await, yield_now, NotInCor
 /// ```
 pub use corona_macros::coroutine;
 
-/// Runs `fn main()` as a coroutine inside [`run`](crate::run).
+/// Runs `fn main()` as a coroutine inside [`run`].
 ///
 /// # Examples
 ///
@@ -143,7 +165,7 @@ pub use corona_macros::coroutine;
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use corona_macros::main;
 
-/// Runs a `#[test]` function as a coroutine inside [`run`](crate::run).
+/// Runs a `#[test]` function as a coroutine inside [`run`].
 ///
 /// # Examples
 ///
@@ -186,3 +208,8 @@ macro_rules! co_await {
         $crate::await_future($future)
     };
 }
+
+/// The README's Rust examples run as doc tests, so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -44,6 +44,31 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// Runs `body` on a thread of its own and fails the test (panics) if it has not finished
+/// within `limit`; a panic in `body` propagates.
+///
+/// A tokio timeout cannot catch code that blocks its thread: the blocked thread never gets
+/// to run the timer. A watchdog on another thread can. The stuck thread is left behind and
+/// ends with the test process.
+pub fn finish_within<T: Send + 'static>(
+    limit: std::time::Duration,
+    body: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+        let _ = done.send(out);
+    });
+    match finished.recv_timeout(limit) {
+        Ok(Ok(out)) => out,
+        Ok(Err(payload)) => std::panic::resume_unwind(payload),
+        Err(_) => panic!(
+            "did not finish within {limit:?}: the thread is blocked, or the coroutines \
+             deadlocked"
+        ),
+    }
+}
+
 /// The environment variable that tells a re-executed test binary which test is the child.
 pub const CHILD_ENV: &str = "CORONA_TEST_CHILD";
 

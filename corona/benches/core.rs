@@ -1,0 +1,234 @@
+//! The core's costs against native async, measured in the same run.
+//!
+//! `cargo bench -p corona --bench core` prints, for each case, the median time per operation
+//! of native async and of corona (over 7 repetitions) and their ratio. Machines are noisy:
+//! compare ratios, not single times.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use corona::{co_await, Coroutine};
+use futures::task::noop_waker_ref;
+
+const REPETITIONS: usize = 7;
+
+/// Median nanoseconds per operation of `run(ops)`, which performs `ops` operations.
+fn median_ns(ops: u64, mut run: impl FnMut(u64)) -> f64 {
+    run(ops / 10); // warm up: fill the stack pool, fault in pages
+    let mut samples: Vec<f64> = (0..REPETITIONS)
+        .map(|_| {
+            let start = Instant::now();
+            run(ops);
+            start.elapsed().as_nanos() as f64 / ops as f64
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[REPETITIONS / 2]
+}
+
+fn report(case: &str, native: f64, corona: f64) {
+    println!(
+        "{case:<44} native {native:>8.1} ns   corona {corona:>8.1} ns   ratio {:>5.2}x",
+        corona / native
+    );
+}
+
+/// Pending once (after waking itself), then ready.
+struct PendingOnce(bool);
+
+impl Future for PendingOnce {
+    type Output = u64;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
+        if self.0 {
+            Poll::Ready(1)
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+/// Polls `fut` to completion with a no-op waker (every future here wakes itself).
+fn spin<F: Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = Context::from_waker(noop_waker_ref());
+    loop {
+        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
+fn local_set() -> (tokio::runtime::Runtime, tokio::task::LocalSet) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    (runtime, tokio::task::LocalSet::new())
+}
+
+fn await_pending_on_tokio() {
+    // Both sides run as spawned tasks: a self-waking task goes to the back of the LocalSet's
+    // queue, as a task waiting for I/O would, without a trip through the I/O driver.
+    let (runtime, local) = local_set();
+    let native = median_ns(500_000, |n| {
+        local.block_on(&runtime, async move {
+            let task = tokio::task::spawn_local(async move {
+                let mut sum = 0;
+                for _ in 0..n {
+                    sum += PendingOnce(false).await;
+                }
+                black_box(sum)
+            });
+            task.await.unwrap()
+        });
+    });
+    let corona = median_ns(500_000, |n| {
+        local.block_on(&runtime, async move {
+            let task = tokio::task::spawn_local(Coroutine::new(move || {
+                let mut sum = 0;
+                for _ in 0..n {
+                    sum += co_await!(PendingOnce(false));
+                }
+                black_box(sum)
+            }));
+            task.await.unwrap()
+        });
+    });
+    report("await Pending-once future (tokio LocalSet)", native, corona);
+}
+
+fn await_pending_no_runtime() {
+    let native = median_ns(2_000_000, |n| {
+        spin(async move {
+            let mut sum = 0;
+            for _ in 0..n {
+                sum += PendingOnce(false).await;
+            }
+            black_box(sum)
+        });
+    });
+    let corona = median_ns(2_000_000, |n| {
+        spin(Coroutine::new(move || {
+            let mut sum = 0;
+            for _ in 0..n {
+                sum += co_await!(PendingOnce(false));
+            }
+            black_box(sum)
+        }));
+    });
+    report("await Pending-once future (no runtime)", native, corona);
+}
+
+fn await_ready() {
+    let native = median_ns(10_000_000, |n| {
+        spin(async move {
+            let mut sum = 0;
+            for i in 0..n {
+                sum += async { black_box(i) }.await;
+            }
+            black_box(sum)
+        });
+    });
+    let corona = median_ns(10_000_000, |n| {
+        spin(Coroutine::new(move || {
+            let mut sum = 0;
+            for i in 0..n {
+                sum += co_await!(async { black_box(i) });
+            }
+            black_box(sum)
+        }));
+    });
+    report("await ready future", native, corona);
+}
+
+fn create_and_complete() {
+    let native = median_ns(2_000_000, |n| {
+        for i in 0..n {
+            // black_box keeps the allocation: LLVM may otherwise elide a box that never escapes.
+            let fut: Pin<Box<dyn Future<Output = u64>>> =
+                black_box(Box::pin(async move { black_box(i) }));
+            black_box(spin(fut));
+        }
+    });
+    let corona = median_ns(2_000_000, |n| {
+        for i in 0..n {
+            black_box(spin(Coroutine::new(move || black_box(i))));
+        }
+    });
+    report(
+        "create + complete (Box::pin(async) / pooled)",
+        native,
+        corona,
+    );
+}
+
+fn mpsc_ping_pong() {
+    let (runtime, local) = local_set();
+    const MESSAGES: u64 = 100_000;
+    let native = median_ns(MESSAGES, |n| {
+        local.block_on(&runtime, async move {
+            let (to_b, mut b_rx) = tokio::sync::mpsc::channel::<u64>(1);
+            let (to_a, mut a_rx) = tokio::sync::mpsc::channel::<u64>(1);
+            let b = tokio::task::spawn_local(async move {
+                while let Some(x) = b_rx.recv().await {
+                    to_a.send(x + 1).await.unwrap();
+                }
+            });
+            for i in 0..n / 2 {
+                to_b.send(i).await.unwrap();
+                black_box(a_rx.recv().await.unwrap());
+            }
+            drop(to_b);
+            b.await.unwrap();
+        });
+    });
+    let corona = median_ns(MESSAGES, |n| {
+        local.block_on(
+            &runtime,
+            Coroutine::new(move || {
+                let (to_b, mut b_rx) = tokio::sync::mpsc::channel::<u64>(1);
+                let (to_a, mut a_rx) = tokio::sync::mpsc::channel::<u64>(1);
+                let b = tokio::task::spawn_local(Coroutine::new(move || {
+                    while let Some(x) = co_await!(b_rx.recv()) {
+                        co_await!(to_a.send(x + 1)).unwrap();
+                    }
+                }));
+                for i in 0..n / 2 {
+                    co_await!(to_b.send(i)).unwrap();
+                    black_box(co_await!(a_rx.recv()).unwrap());
+                }
+                drop(to_b);
+                co_await!(b).unwrap();
+            }),
+        );
+    });
+    report("tokio mpsc(1) ping-pong, per message", native, corona);
+}
+
+fn main() {
+    // `cargo test --benches` runs this binary with `--bench` absent: keep that quick.
+    if std::env::args().any(|a| a == "--test") {
+        return;
+    }
+    // `cargo bench -p corona --bench core -- ready` runs only the cases whose name contains
+    // "ready".
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let cases: [(&str, fn()); 5] = [
+        ("pending_tokio", await_pending_on_tokio),
+        ("pending_no_runtime", await_pending_no_runtime),
+        ("ready", await_ready),
+        ("create_complete", create_and_complete),
+        ("mpsc_ping_pong", mpsc_ping_pong),
+    ];
+    println!("corona core benchmark: median of {REPETITIONS} runs per case\n");
+    for (name, case) in cases {
+        if filter.as_deref().is_none_or(|f| name.contains(f)) {
+            case();
+        }
+    }
+}

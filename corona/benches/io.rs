@@ -1,0 +1,197 @@
+//! `corona::io::Blocking` against native tokio async I/O, measured in the same run on one
+//! current-thread runtime:
+//!
+//! 1. read throughput over one `tokio::io::duplex` pipe: `Blocking::read` in a coroutine
+//!    against `AsyncReadExt::read` in a task, with the same native writer;
+//! 2. a line echo server over loopback TCP: sync handlers (`Blocking<BufStream>`,
+//!    `read_line` + `write_all` + `flush`) in coroutines against the same handler written
+//!    with tokio's async extension traits; the same native clients drive both.
+//!
+//! Reports medians of `REPS` repetitions (corona and native interleaved) and the ratio.
+//! `cargo bench -p corona --bench io`
+
+use std::io::{BufRead, Read, Write};
+use std::time::Instant;
+
+use corona::co_await;
+use corona::io::Blocking;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufStream};
+use tokio::net::{TcpListener, TcpStream};
+
+const REPS: usize = 9;
+
+const PIPE_CAPACITY: usize = 64 * 1024;
+const PIPE_TOTAL: usize = 256 * 1024 * 1024;
+const CHUNK: usize = 16 * 1024;
+/// Small reads show the per-call cost rather than memcpy.
+const SMALL_READ: usize = 64;
+const SMALL_TOTAL: usize = 16 * 1024 * 1024;
+
+const CONNECTIONS: usize = 50;
+const REQUESTS: usize = 400;
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// Writes `total` bytes into the pipe from a native task.
+fn spawn_writer(mut tx: tokio::io::DuplexStream, total: usize) -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_local(async move {
+        let chunk = vec![7u8; CHUNK];
+        for _ in 0..total / CHUNK {
+            tx.write_all(&chunk).await.unwrap();
+        }
+    })
+}
+
+/// MB/s of `Blocking::read` in a coroutine, `read_size` bytes at a time.
+fn pipe_corona(total: usize, read_size: usize) -> f64 {
+    let (tx, rx) = tokio::io::duplex(PIPE_CAPACITY);
+    let start = Instant::now();
+    let writer = spawn_writer(tx, total);
+    let reader = corona::spawn_local(move || {
+        let mut rx = Blocking::new(rx);
+        let mut buf = vec![0; read_size];
+        let mut total = 0;
+        loop {
+            match rx.read(&mut buf).unwrap() {
+                0 => break total,
+                n => total += n,
+            }
+        }
+    });
+    assert_eq!(co_await!(reader).unwrap(), total);
+    co_await!(writer).unwrap();
+    total as f64 / 1e6 / start.elapsed().as_secs_f64()
+}
+
+/// MB/s of `AsyncReadExt::read` in a task, `read_size` bytes at a time.
+fn pipe_native(total: usize, read_size: usize) -> f64 {
+    let (tx, mut rx) = tokio::io::duplex(PIPE_CAPACITY);
+    let start = Instant::now();
+    let writer = spawn_writer(tx, total);
+    let reader = tokio::task::spawn_local(async move {
+        let mut buf = vec![0; read_size];
+        let mut total = 0;
+        loop {
+            match rx.read(&mut buf).await.unwrap() {
+                0 => break total,
+                n => total += n,
+            }
+        }
+    });
+    assert_eq!(co_await!(reader).unwrap(), total);
+    co_await!(writer).unwrap();
+    total as f64 / 1e6 / start.elapsed().as_secs_f64()
+}
+
+/// The sync handler: echoes every line.
+fn echo_sync(stream: TcpStream) {
+    let mut conn = Blocking::new(BufStream::new(stream));
+    let mut line = String::new();
+    while conn.read_line(&mut line).unwrap() > 0 {
+        conn.write_all(line.as_bytes()).unwrap();
+        conn.flush().unwrap();
+        line.clear();
+    }
+}
+
+/// The same handler, native async.
+async fn echo_async(stream: TcpStream) {
+    let mut conn = BufStream::new(stream);
+    let mut line = String::new();
+    while conn.read_line(&mut line).await.unwrap() > 0 {
+        conn.write_all(line.as_bytes()).await.unwrap();
+        conn.flush().await.unwrap();
+        line.clear();
+    }
+}
+
+/// Native client: `REQUESTS` request/response round trips.
+async fn client(addr: std::net::SocketAddr) {
+    let mut conn = BufStream::new(TcpStream::connect(addr).await.unwrap());
+    let mut reply = String::new();
+    for i in 0..REQUESTS {
+        let request = format!("request {i}\n");
+        conn.write_all(request.as_bytes()).await.unwrap();
+        conn.flush().await.unwrap();
+        reply.clear();
+        conn.read_line(&mut reply).await.unwrap();
+        assert_eq!(reply, request);
+    }
+}
+
+/// Requests per second of a line server whose handlers `serve` spawns.
+fn line_server(serve: fn(TcpStream)) -> f64 {
+    let listener = co_await!(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let start = Instant::now();
+    let acceptor = tokio::task::spawn_local(async move {
+        for _ in 0..CONNECTIONS {
+            let (stream, _) = listener.accept().await.unwrap();
+            serve(stream);
+        }
+    });
+    let clients: Vec<_> = (0..CONNECTIONS)
+        .map(|_| tokio::task::spawn_local(client(addr)))
+        .collect();
+    co_await!(futures::future::try_join_all(clients)).unwrap();
+    let elapsed = start.elapsed();
+    co_await!(acceptor).unwrap();
+    (CONNECTIONS * REQUESTS) as f64 / elapsed.as_secs_f64()
+}
+
+fn serve_corona(stream: TcpStream) {
+    corona::spawn_local(move || echo_sync(stream));
+}
+
+fn serve_native(stream: TcpStream) {
+    tokio::task::spawn_local(echo_async(stream));
+}
+
+fn compare(name: &str, unit: &str, corona: fn() -> f64, native: fn() -> f64) {
+    // Warm up both (stack pool, socket buffers, page faults).
+    corona();
+    native();
+    let (mut c, mut n) = (Vec::new(), Vec::new());
+    for _ in 0..REPS {
+        c.push(corona());
+        n.push(native());
+    }
+    let (c, n) = (median(c), median(n));
+    println!("{name}");
+    println!("  corona (sync over Blocking): {c:>12.0} {unit}");
+    println!("  native tokio async:          {n:>12.0} {unit}");
+    println!("  ratio corona/native:         {:>12.2}", c / n);
+}
+
+fn main() {
+    corona::run(|| {
+        println!(
+            "medians of {REPS} runs; pipe: {} MiB through duplex({} KiB), {} KiB reads; \
+             line server: {CONNECTIONS} connections x {REQUESTS} requests, one thread",
+            PIPE_TOTAL >> 20,
+            PIPE_CAPACITY >> 10,
+            CHUNK >> 10
+        );
+        compare(
+            "duplex read throughput, 16 KiB reads",
+            "MB/s",
+            || pipe_corona(PIPE_TOTAL, CHUNK),
+            || pipe_native(PIPE_TOTAL, CHUNK),
+        );
+        compare(
+            "duplex read throughput, 64-byte reads (16 MiB)",
+            "MB/s",
+            || pipe_corona(SMALL_TOTAL, SMALL_READ),
+            || pipe_native(SMALL_TOTAL, SMALL_READ),
+        );
+        compare(
+            "line echo server over loopback TCP",
+            "requests/s",
+            || line_server(serve_corona),
+            || line_server(serve_native),
+        );
+    });
+}

@@ -1,0 +1,139 @@
+//! `std::io` traits of [`Blocking`] for tokio's async I/O traits (feature `tokio`).
+
+use std::io::{self, BufRead, IoSlice, Read, Seek, SeekFrom, Write};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures::task::noop_waker_ref;
+use tokio::io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite, ReadBuf};
+
+use super::{lost_buffer, wait_io, Blocking};
+
+impl<T: AsyncRead + Unpin> Read for Blocking<T> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let inner = &mut self.inner;
+        wait_io("Blocking::read", |cx| {
+            let mut read_buf = ReadBuf::new(&mut *buf);
+            ready!(Pin::new(&mut *inner).poll_read(cx, &mut read_buf))?;
+            Poll::Ready(Ok(read_buf.filled().len()))
+        })
+    }
+}
+
+impl<T: AsyncWrite + Unpin> Write for Blocking<T> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        wait_io("Blocking::write", |cx| {
+            Pin::new(&mut self.inner).poll_write(cx, buf)
+        })
+    }
+
+    /// Forwards to `poll_write_vectored`; an inner type without vectored writes (see
+    /// [`Blocking::is_write_vectored`]) writes the first non-empty buffer.
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        wait_io("Blocking::write_vectored", |cx| {
+            Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        })
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        wait_io("Blocking::flush", |cx| {
+            Pin::new(&mut self.inner).poll_flush(cx)
+        })
+    }
+}
+
+impl<T: AsyncBufRead + Unpin> BufRead for Blocking<T> {
+    /// Waits until the inner reader has data (or is at its end) and returns the inner
+    /// reader's own buffer: no copy.
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        // The returned slice borrows `self.inner` for as long as `&mut self`, which a closure
+        // passed to `poll_fn` cannot hand out. So wait for readiness first, keeping only the
+        // length...
+        let available = wait_io("Blocking::fill_buf", |cx| {
+            Pin::new(&mut self.inner)
+                .poll_fill_buf(cx)
+                .map_ok(<[u8]>::len)
+        })?;
+        if available == 0 {
+            return Ok(&[]); // the end of the stream: no need to poll it again
+        }
+        // ...then take the slice with a second poll. The data is buffered and nothing was
+        // consumed, so an `AsyncBufRead` returns that same buffer at once without touching
+        // the underlying I/O; it registers no waker, which is why a no-op one is enough. Every
+        // later wait polls with the coroutine's real waker again.
+        let mut cx = Context::from_waker(noop_waker_ref());
+        match Pin::new(&mut self.inner).poll_fill_buf(&mut cx) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(lost_buffer("Blocking::fill_buf")),
+        }
+    }
+
+    fn consume(&mut self, amt: usize) {
+        Pin::new(&mut self.inner).consume(amt);
+    }
+}
+
+impl<T: AsyncSeek + Unpin> Seek for Blocking<T> {
+    /// `start_seek`, then waits for `poll_complete`. Waits for a seek (or, for
+    /// `tokio::fs::File`, a write) still in flight first, because `start_seek` fails then.
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        wait_io("Blocking::seek", |cx| {
+            Pin::new(&mut self.inner).poll_complete(cx)
+        })?;
+        loop {
+            match Pin::new(&mut self.inner).start_seek(pos) {
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                started => started?,
+            }
+            break;
+        }
+        wait_io("Blocking::seek", |cx| {
+            Pin::new(&mut self.inner).poll_complete(cx)
+        })
+    }
+}
+
+impl<T: AsyncWrite + Unpin> Blocking<T> {
+    /// Shuts the writer down (`poll_shutdown`), waiting in the current coroutine: for a
+    /// socket, the peer then reads the end of the stream. Dropping a `Blocking` does not do
+    /// this.
+    ///
+    /// # Errors
+    ///
+    /// The inner type's errors, and the errors of every `Blocking` call (outside of a
+    /// coroutine, while unwinding).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    ///
+    /// corona::run(|| {
+    ///     let (a, b) = tokio::io::duplex(64);
+    ///     let mut writer = corona::io::Blocking::new(a);
+    ///     writer.write_all(b"last words").unwrap();
+    ///     writer.shutdown().unwrap(); // `b` sees the end of the stream
+    ///     let mut text = String::new();
+    ///     corona::io::Blocking::new(b).read_to_string(&mut text).unwrap();
+    ///     assert_eq!(text, "last words");
+    /// });
+    /// ```
+    pub fn shutdown(&mut self) -> io::Result<()> {
+        wait_io("Blocking::shutdown", |cx| {
+            Pin::new(&mut self.inner).poll_shutdown(cx)
+        })
+    }
+
+    /// Whether the inner writer has an efficient `write_vectored` (tokio's
+    /// `AsyncWrite::is_write_vectored`; std's own method is unstable).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // tokio's `Vec<u8>` writer has vectored writes.
+    /// assert!(corona::io::Blocking::new(Vec::<u8>::new()).is_write_vectored());
+    /// ```
+    pub fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}

@@ -1,0 +1,124 @@
+//! `co_await!` works at any call depth, and coroutines nest.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use corona::{co_await, Builder, Coroutine};
+
+fn wait_deep(depth: u32) -> u32 {
+    if depth == 0 {
+        corona::yield_now();
+        co_await!(async { 0 })
+    } else {
+        1 + wait_deep(depth - 1)
+    }
+}
+
+#[test]
+fn waits_three_hundred_plain_calls_deep() {
+    let depth = corona::run(|| wait_deep(300));
+    assert_eq!(depth, 300);
+}
+
+#[test]
+fn a_coroutine_awaits_another_coroutine() {
+    let order = Rc::new(RefCell::new(Vec::new()));
+    let (outer_log, inner_log) = (order.clone(), order.clone());
+    let total = corona::run(move || {
+        let inner = Coroutine::new(move || {
+            inner_log.borrow_mut().push("inner waits");
+            corona::yield_now();
+            assert!(corona::in_coroutine());
+            inner_log.borrow_mut().push("inner done");
+            2
+        });
+        outer_log.borrow_mut().push("outer starts inner");
+        let two = co_await!(inner);
+        // Back in the outer coroutine: it can still wait.
+        corona::yield_now();
+        outer_log.borrow_mut().push("outer done");
+        two + 1
+    });
+    assert_eq!(total, 3);
+    assert_eq!(
+        *order.borrow(),
+        [
+            "outer starts inner",
+            "inner waits",
+            "inner done",
+            "outer done"
+        ]
+    );
+}
+
+#[test]
+fn nested_three_levels_each_waiting() {
+    let result = corona::run(|| {
+        co_await!(Coroutine::new(|| {
+            corona::yield_now();
+            let x = co_await!(Coroutine::new(|| {
+                corona::yield_now();
+                10
+            }));
+            corona::yield_now();
+            x * 2
+        })) + 1
+    });
+    assert_eq!(result, 21);
+}
+
+/// One level of recursion with a 1 KiB frame that the optimiser cannot remove.
+fn recurse_kib(level: u32) -> u64 {
+    let frame = [level as u8; 1024];
+    std::hint::black_box(&frame);
+    if level == 0 {
+        corona::yield_now();
+        return frame[0] as u64;
+    }
+    recurse_kib(level - 1) + frame[1023] as u64
+}
+
+#[test]
+fn default_stack_holds_128_levels_of_1_kib_frames() {
+    let sum = corona::run(|| co_await!(Coroutine::new(|| recurse_kib(128))));
+    assert_eq!(sum, (1..=128u64).sum::<u64>());
+}
+
+#[test]
+fn a_big_stack_runs_deep_recursion() {
+    // 2,000 KiB frames need far more than the default 256 KiB.
+    let deep = Builder::new()
+        .stack_size(8 * 1024 * 1024)
+        .build(|| recurse_kib(2_000));
+    let sum = futures::executor::block_on(deep);
+    assert_eq!(sum, (1..=2_000u64).map(|l| l as u8 as u64).sum::<u64>());
+}
+
+#[corona::coroutine(stack_size = 8 * 1024 * 1024)]
+fn deep_by_attribute(levels: u32) -> u64 {
+    recurse_kib(levels)
+}
+
+#[test]
+fn stack_size_attribute_option_is_used() {
+    let sum = futures::executor::block_on(deep_by_attribute(2_000));
+    assert_eq!(sum, (1..=2_000u64).map(|l| l as u8 as u64).sum::<u64>());
+}
+
+#[test]
+fn a_callback_from_a_sync_library_waits() {
+    // A sync API that knows nothing about futures calls back into waiting code.
+    fn for_each_sorted(mut items: Vec<u32>, mut f: impl FnMut(u32)) {
+        items.sort_unstable();
+        items.into_iter().for_each(&mut f);
+    }
+    let seen = corona::run(|| {
+        let mut seen = Vec::new();
+        for_each_sorted(vec![3, 1, 2], |x| {
+            seen.push(co_await!(async move { x * 10 }));
+            corona::yield_now();
+        });
+        seen
+    });
+    assert_eq!(seen, [10, 20, 30]);
+}

@@ -1,0 +1,188 @@
+//! What `#[corona::coroutine]` accepts and what its expansion does.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use corona::{co_await, Coroutine};
+use corona_tests::{DropCounter, Guard};
+use futures::executor::block_on;
+
+#[corona::coroutine]
+fn add(a: u32, b: u32) -> u32 {
+    co_await!(async move { a + b })
+}
+
+#[test]
+fn a_free_fn_returns_a_coroutine_of_its_return_type() {
+    let c: Coroutine<u32> = add(1, 2);
+    assert_eq!(block_on(c), 3);
+}
+
+#[corona::coroutine]
+fn record(ran: Rc<Cell<bool>>) {
+    ran.set(true);
+}
+
+#[test]
+fn calling_runs_nothing_until_polled() {
+    let ran = Rc::new(Cell::new(false));
+    let c: Coroutine<()> = record(ran.clone());
+    assert!(!ran.get());
+    block_on(c);
+    assert!(ran.get());
+}
+
+#[corona::coroutine]
+fn keeps_unused_argument(_guard: Guard, seen_by: Rc<Cell<usize>>, drops: DropCounter) {
+    corona::yield_now();
+    // `_guard` is never named, yet it lives until the body ends, as with `async fn`.
+    seen_by.set(drops.dropped());
+}
+
+#[test]
+fn every_argument_moves_in_and_lives_until_the_body_ends() {
+    let drops = DropCounter::new();
+    let seen = Rc::new(Cell::new(usize::MAX));
+    let c = keeps_unused_argument(drops.guard(), seen.clone(), drops.clone());
+    assert_eq!(drops.dropped(), 0);
+    block_on(c);
+    assert_eq!(seen.get(), 0, "the guard was still alive inside the body");
+    assert_eq!(drops.dropped(), 1);
+}
+
+#[corona::coroutine]
+fn patterns((a, b): (u32, u32), mut count: u32, [x, y]: [u8; 2]) -> u32 {
+    count += 1;
+    a * b + count + u32::from(x + y)
+}
+
+#[test]
+fn argument_patterns_and_mut_bindings_work() {
+    assert_eq!(block_on(patterns((3, 4), 1, [1, 2])), 12 + 2 + 3);
+}
+
+#[corona::coroutine]
+fn parse_later(text: String) -> Result<u32, std::num::ParseIntError> {
+    corona::yield_now();
+    let n: u32 = text.trim().parse()?;
+    if n == 0 {
+        return Ok(100);
+    }
+    Ok(n * 2)
+}
+
+#[test]
+fn question_mark_and_early_return_work() {
+    assert_eq!(block_on(parse_later(" 21 ".into())), Ok(42));
+    assert_eq!(block_on(parse_later("0".into())), Ok(100));
+    assert!(block_on(parse_later("x".into())).is_err());
+}
+
+#[corona::coroutine]
+fn generic<T, U>(items: Vec<T>, f: U) -> Vec<String>
+where
+    T: std::fmt::Display + 'static,
+    U: Fn(&T) -> bool + 'static,
+{
+    corona::yield_now();
+    items.iter().filter(|t| f(t)).map(T::to_string).collect()
+}
+
+#[test]
+fn generics_and_where_clauses_work() {
+    let out = block_on(generic(vec![1, 2, 3, 4], |n: &i32| n % 2 == 0));
+    assert_eq!(out, ["2", "4"]);
+}
+
+struct Counter {
+    start: u32,
+}
+
+impl Counter {
+    #[corona::coroutine]
+    fn by_value(self, add: u32) -> u32 {
+        corona::yield_now();
+        self.start + add
+    }
+
+    #[corona::coroutine]
+    fn boxed(self: Box<Self>) -> u32 {
+        corona::yield_now();
+        self.start * 2
+    }
+
+    #[corona::coroutine]
+    fn shared(self: Rc<Self>) -> u32 {
+        corona::yield_now();
+        self.start * 3
+    }
+
+    #[corona::coroutine]
+    fn make(start: u32) -> Self {
+        Self { start }
+    }
+}
+
+#[test]
+fn methods_take_self_box_and_rc() {
+    assert_eq!(block_on(Counter { start: 1 }.by_value(2)), 3);
+    assert_eq!(block_on(Box::new(Counter { start: 5 }).boxed()), 10);
+    let rc = Rc::new(Counter { start: 7 });
+    assert_eq!(block_on(rc.clone().shared()), 21);
+    assert_eq!(Rc::strong_count(&rc), 1, "the coroutine dropped its Rc");
+    assert_eq!(block_on(Counter::make(4)).start, 4);
+}
+
+/// Documented, and marked `#[must_use]`: attributes are kept.
+#[corona::coroutine]
+#[must_use]
+#[allow(clippy::let_and_return)]
+fn with_attributes() -> &'static str {
+    let s = "kept";
+    s
+}
+
+#[test]
+fn attributes_on_the_fn_are_kept() {
+    assert_eq!(block_on(with_attributes()), "kept");
+}
+
+mod renamed {
+    pub use corona as my_corona;
+}
+
+#[corona::coroutine(crate = renamed::my_corona, stack_size = 64 * 1024)]
+fn via_renamed_crate() -> u8 {
+    9
+}
+
+#[test]
+fn crate_option_names_where_corona_is() {
+    assert_eq!(block_on(via_renamed_crate()), 9);
+}
+
+#[corona::coroutine]
+fn spawned_by_macro(n: u64) -> u64 {
+    co_await!(tokio::time::sleep(std::time::Duration::from_millis(1)));
+    n + 1
+}
+
+#[corona::test]
+fn corona_test_runs_the_body_as_a_coroutine() {
+    assert!(corona::in_coroutine());
+    let handle = corona::spawn_local(|| co_await!(spawned_by_macro(1)));
+    assert_eq!(co_await!(handle).unwrap(), 2);
+}
+
+#[corona::test]
+fn corona_test_may_return_a_result() -> Result<(), String> {
+    corona::yield_now();
+    Ok(())
+}
+
+#[corona::test]
+#[should_panic(expected = "expected failure")]
+fn corona_test_keeps_should_panic() {
+    corona::yield_now();
+    panic!("expected failure");
+}

@@ -1,0 +1,147 @@
+//! A panic in a pool job is reported as a `JoinError` and never takes its worker down;
+//! `abort` cancels a job and unwinds it on its worker.
+
+use std::error::Error;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use corona::{co_await, JoinError, Pool};
+use corona_tests::panic_message;
+
+fn wait<F: Future>(fut: F) -> F::Output {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(20), fut)
+            .await
+            .expect("the pool did not answer within 20 s")
+    })
+}
+
+/// Counts its drops in a `Send` counter (jobs cross threads).
+struct SendGuard(Arc<AtomicUsize>);
+
+impl Drop for SendGuard {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn fail_deep_down(depth: u32, code: u32) -> u32 {
+    if depth == 0 {
+        co_await!(tokio::time::sleep(Duration::from_millis(1)));
+        panic!("boom {code}");
+    }
+    fail_deep_down(depth - 1, code) + 1
+}
+
+#[test]
+fn a_panic_is_reported_as_is_panic_and_the_worker_keeps_serving() {
+    let pool = Pool::new(1);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let guard = SendGuard(Arc::clone(&drops));
+    let err = wait(pool.spawn(move || {
+        let _guard = guard;
+        (thread::current().id(), fail_deep_down(5, 7))
+    }))
+    .unwrap_err();
+    assert!(err.is_panic());
+    assert!(!err.is_cancelled());
+    assert_eq!(
+        err.to_string(),
+        r#"pool job panicked with message "boom 7""#
+    );
+    assert_eq!(panic_message(&*err.into_panic()), "boom 7");
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "the panic unwound the job");
+
+    // The one worker is still there, and still the same thread.
+    let (first, second) = wait(async {
+        let a = pool.spawn(|| thread::current().id()).await.unwrap();
+        let b = pool.spawn(|| thread::current().id()).await.unwrap();
+        (a, b)
+    });
+    assert_eq!(first, second);
+    assert_eq!(pool.loads(), [0]);
+}
+
+#[test]
+fn panics_on_both_workers_leave_the_other_jobs_untouched() {
+    let pool = Pool::new(2);
+    let jobs: Vec<_> = (0..40u32)
+        .map(|i| {
+            pool.spawn(move || {
+                co_await!(tokio::time::sleep(Duration::from_millis(1)));
+                if i % 3 == 0 {
+                    panic!("job {i} failed");
+                }
+                i
+            })
+        })
+        .collect();
+    let results = wait(futures::future::join_all(jobs));
+    for (i, result) in (0..40u32).zip(results) {
+        match result {
+            Ok(v) => assert_eq!(v, i),
+            Err(err) => {
+                assert_eq!(i % 3, 0, "job {i} should not have failed");
+                assert_eq!(panic_message(&*err.into_panic()), format!("job {i} failed"));
+            }
+        }
+    }
+    assert_eq!(
+        wait(pool.spawn(|| "still serving")).unwrap(),
+        "still serving"
+    );
+}
+
+#[test]
+fn abort_cancels_a_waiting_job_and_unwinds_it_on_its_worker() {
+    let pool = Pool::new(2);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let guard = SendGuard(Arc::clone(&drops));
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let job = pool.spawn(move || {
+        let _guard = guard;
+        started_tx.send(()).unwrap();
+        co_await!(std::future::pending::<u32>())
+    });
+    started_rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    assert_eq!(drops.load(Ordering::SeqCst), 0);
+    job.abort();
+    let err = wait(job).unwrap_err();
+    assert!(err.is_cancelled() && !err.is_panic());
+    assert!(err.to_string().contains("cancelled"), "{err}");
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "the aborted coroutine unwound"
+    );
+    assert_eq!(pool.loads(), [0, 0]);
+}
+
+#[test]
+fn join_error_is_a_send_sync_error_for_question_mark() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<JoinError>();
+
+    fn run(pool: &Pool) -> Result<u32, Box<dyn Error + Send + Sync>> {
+        let value = wait(pool.spawn(|| -> u32 { panic!("nope") }))?;
+        Ok(value)
+    }
+    let err = run(&Pool::new(1)).unwrap_err();
+    assert_eq!(err.to_string(), r#"pool job panicked with message "nope""#);
+
+    let not_panic = {
+        let pool = Pool::new(1);
+        let job = pool.spawn(|| co_await!(std::future::pending::<()>()));
+        job.abort();
+        wait(job).unwrap_err()
+    };
+    let not_panic = not_panic.try_into_panic().unwrap_err();
+    assert!(not_panic.is_cancelled());
+}

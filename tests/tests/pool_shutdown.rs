@@ -1,0 +1,138 @@
+//! Stopping a `corona::Pool`: `shutdown` finishes accepted jobs, dropping cancels them, and
+//! both wait for the worker threads to exit.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use corona::{co_await, Pool};
+
+fn wait<F: Future>(fut: F) -> F::Output {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(20), fut)
+            .await
+            .expect("the pool did not answer within 20 s")
+    })
+}
+
+/// Adds one to its counter when dropped.
+struct SendGuard(Arc<AtomicUsize>);
+
+impl Drop for SendGuard {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+thread_local! {
+    /// Dropped when the thread exits: lets a job observe its worker's exit.
+    static ON_THREAD_EXIT: RefCell<Option<SendGuard>> = const { RefCell::new(None) };
+}
+
+/// From inside a job: count `exits` when this worker thread has exited.
+fn count_exit_of_this_thread(exits: &Arc<AtomicUsize>) {
+    ON_THREAD_EXIT.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(SendGuard(Arc::clone(exits)));
+        }
+    });
+}
+
+#[test]
+fn dropping_the_pool_cancels_waiting_jobs_unwinds_them_and_joins_the_threads() {
+    let pool = Pool::new(2);
+    let unwound = Arc::new(AtomicUsize::new(0));
+    let exits = Arc::new(AtomicUsize::new(0));
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let jobs: Vec<_> = (0..6)
+        .map(|_| {
+            let guard = SendGuard(Arc::clone(&unwound));
+            let exits = Arc::clone(&exits);
+            let started_tx = started_tx.clone();
+            pool.spawn(move || {
+                let _guard = guard;
+                count_exit_of_this_thread(&exits);
+                started_tx.send(()).unwrap();
+                co_await!(std::future::pending::<()>())
+            })
+        })
+        .collect();
+    for _ in 0..6 {
+        started_rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    }
+    assert_eq!(unwound.load(Ordering::SeqCst), 0);
+
+    drop(pool);
+    // By the time drop returns, every coroutine has unwound and both threads have exited.
+    assert_eq!(unwound.load(Ordering::SeqCst), 6);
+    assert_eq!(exits.load(Ordering::SeqCst), 2);
+    for result in wait(futures::future::join_all(jobs)) {
+        assert!(result.unwrap_err().is_cancelled());
+    }
+}
+
+#[test]
+fn shutdown_lets_accepted_jobs_finish_and_refuses_new_ones() {
+    let pool = Pool::new(2);
+    let handle = pool.handle();
+    let exits = Arc::new(AtomicUsize::new(0));
+    let jobs: Vec<_> = (0..8u32)
+        .map(|i| {
+            let exits = Arc::clone(&exits);
+            pool.spawn(move || {
+                count_exit_of_this_thread(&exits);
+                co_await!(tokio::time::sleep(Duration::from_millis(20)));
+                i * 2
+            })
+        })
+        .collect();
+    pool.shutdown();
+    assert_eq!(
+        exits.load(Ordering::SeqCst),
+        2,
+        "both worker threads exited"
+    );
+    let results = wait(futures::future::try_join_all(jobs)).unwrap();
+    assert_eq!(results, [0, 2, 4, 6, 8, 10, 12, 14]);
+
+    let late = wait(handle.spawn(|| 1)).unwrap_err();
+    assert!(
+        late.is_cancelled(),
+        "a job spawned after shutdown is refused"
+    );
+}
+
+#[test]
+fn shutdown_timeout_cancels_only_the_jobs_still_running() {
+    let pool = Pool::new(1);
+    let quick = pool.spawn(|| {
+        corona::yield_now();
+        "quick"
+    });
+    let stuck = pool.spawn(|| co_await!(std::future::pending::<&str>()));
+    pool.shutdown_timeout(Duration::from_millis(500));
+    assert_eq!(wait(quick).unwrap(), "quick");
+    assert!(wait(stuck).unwrap_err().is_cancelled());
+}
+
+#[test]
+fn a_job_may_drop_its_own_pool_without_deadlocking() {
+    let pool = Pool::new(2);
+    let handle = pool.handle();
+    let dropped_inside = handle.spawn(move || {
+        let worker = thread::current().id();
+        drop(pool); // joins the other worker, cannot join this one: detaches it
+        worker
+    });
+    let worker = wait(dropped_inside).unwrap();
+    assert_ne!(worker, thread::current().id());
+    assert!(wait(handle.spawn(|| ())).unwrap_err().is_cancelled());
+}

@@ -1,0 +1,5 @@
+// Teaches: `fn main` takes no arguments; read `std::env::args()` instead.
+#[corona::main]
+fn main(args: Vec<String>) {
+    drop(args);
+}
