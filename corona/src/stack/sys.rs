@@ -5,7 +5,7 @@
 //! idle when it is reserved, guarded or released).
 
 use std::io;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// `madvise` advice that turns a page into a guard page without splitting the mapping
 /// (Linux >= 6.13). libc 0.2 does not name it on every version, so it is spelled here.
@@ -121,15 +121,30 @@ fn advise_pages(pages: &[usize], advice: libc::c_int) -> usize {
     done
 }
 
-/// A pidfd for this process, for `process_madvise` (opened once; `None` if refused).
+/// A pidfd for this process, for `process_madvise` (`None` if refused).
+///
+/// Opened once per process: a child made by `fork` inherits the descriptor, which names the
+/// parent, so the child must open its own before advising anything (it would otherwise
+/// guard or populate the parent's pages).
 fn own_pidfd() -> Option<libc::c_int> {
-    static PIDFD: OnceLock<Option<libc::c_int>> = OnceLock::new();
-    *PIDFD.get_or_init(|| {
-        // SAFETY: `pidfd_open` of our own pid creates a new descriptor, kept for the life
-        // of the process.
-        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
-        libc::c_int::try_from(fd).ok().filter(|fd| *fd >= 0)
-    })
+    static PIDFD: Mutex<Option<(libc::pid_t, Option<libc::c_int>)>> = Mutex::new(None);
+    // SAFETY: `getpid` has no preconditions.
+    let pid = unsafe { libc::getpid() };
+    let mut cached = PIDFD.lock().unwrap_or_else(PoisonError::into_inner);
+    match *cached {
+        Some((owner, fd)) if owner == pid => fd,
+        previous => {
+            if let Some((_, Some(inherited))) = previous {
+                // SAFETY: the inherited descriptor is ours to close; nothing else uses it.
+                unsafe { libc::close(inherited) };
+            }
+            // SAFETY: `pidfd_open` of our own pid only creates a new descriptor.
+            let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+            let fd = libc::c_int::try_from(fd).ok().filter(|fd| *fd >= 0);
+            *cached = Some((pid, fd));
+            fd
+        }
+    }
 }
 
 /// Makes the page at `page` inaccessible with `mprotect` (splits the mapping).
