@@ -130,3 +130,33 @@ fn forced_fallback_maps_each_stack_with_a_guard() {
     );
     assert!(stdout.contains("after 1000 fallback stacks"), "{stdout}");
 }
+
+#[test]
+fn stacks_of_an_exited_thread_are_reused() {
+    const NAME: &str = "stacks_of_an_exited_thread_are_reused";
+    if is_child(NAME) {
+        // A size no other test here uses, so that only this test's stacks are in play.
+        let size = [40 * 1024];
+        let first = std::thread::spawn(move || live_stacks(500, &size))
+            .join()
+            .unwrap();
+        // The thread's pool gave its idle stacks back when the thread exited.
+        let second = std::thread::spawn(move || live_stacks(500, &size))
+            .join()
+            .unwrap();
+        let reused = second
+            .iter()
+            .filter(|s| first.iter().any(|f| f.0 == s.0))
+            .count();
+        // Stacks are fetched 32 at a time, so up to 31 idle ones the first thread never
+        // used may be handed out instead.
+        assert!(reused >= 500 - 31, "only {reused} of 500 stacks reused");
+        return;
+    }
+    let out = run_child(NAME, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
