@@ -68,8 +68,8 @@ static ALLOCATOR: Mutex<Allocator> = Mutex::new(Allocator {
 });
 
 fn lock() -> MutexGuard<'static, Allocator> {
-    // The allocator's state is consistent at every await-free step; a panic (an allocation
-    // failure message) cannot leave it half-updated.
+    // The only panic under the lock is the allocation-failure report, raised before
+    // anything was changed: the state is consistent even if the lock was poisoned.
     ALLOCATOR.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -126,15 +126,14 @@ fn allocate_locked(alloc: &mut Allocator, size: usize) -> Stack {
         }
         return Stack { top, size };
     }
-    let top = match carve(alloc, at) {
-        Ok(top) => top,
-        Err(err) => {
-            panic!(
-                "corona: could not allocate a coroutine stack of {size} bytes: {err} \
-                 (out of memory or of memory mappings: see vm.max_map_count)"
-            )
-        }
-    };
+    let top = carve(alloc, at).unwrap_or_else(|err| {
+        panic!(
+            "corona: could not allocate a coroutine stack of {size} bytes: {err}; the \
+             process is out of memory or of memory mappings (`sysctl vm.max_map_count`): \
+             keep fewer coroutines alive or give them smaller stacks with \
+             #[corona::coroutine(stack_size = ...)] or Builder::stack_size"
+        )
+    });
     Stack { top, size }
 }
 
@@ -167,8 +166,9 @@ fn carve(alloc: &mut Allocator, at: usize) -> io::Result<usize> {
             if sys::install_guards(&rest).is_err() {
                 // Never a stack without a guard: `mprotect` them all (a guarded page stays
                 // guarded).
-                for &page in &rest {
-                    sys::protect_guard(page)?;
+                if let Err(err) = rest.iter().try_for_each(|&guard| sys::protect_guard(guard)) {
+                    sys::unmap(start, len);
+                    return Err(err);
                 }
             }
             registry::register(start, len, slot);
