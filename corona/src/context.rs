@@ -49,7 +49,7 @@ pub(crate) enum Current {
 
 /// Tag stored in the thread-local for [`Current::Unwinding`]; never a real frame address
 /// because frames are aligned to at least a pointer.
-const UNWINDING: *const Frame = 1 as *const Frame;
+const UNWINDING: *const Frame = ptr::without_provenance(1);
 
 thread_local! {
     static CURRENT: Cell<*const Frame> = const { Cell::new(ptr::null()) };

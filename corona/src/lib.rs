@@ -53,6 +53,32 @@
 //! * `co_await!` outside a coroutine, or inside a `Future::poll` that `co_await!` drives,
 //!   panics with a message saying what happened and what to do.
 //!
+//! # Streams, sinks and generators
+//!
+//! * [`CoStreamExt`] (`co_next`, `co_iter`) and [`CoSinkExt`] (`co_send`, `co_feed`,
+//!   `co_flush`, `co_close`) wait for streams and sinks inside a coroutine; import them with
+//!   `use corona::prelude::*;`. Select, merge and timeouts come from `futures` and `tokio`
+//!   (see [the example](CoStreamExt#waiting-for-the-first-of-many)).
+//! * [`generator`] turns a coroutine body into a [`Stream`](futures::Stream): the body hands
+//!   out items with [`Yielder::yield_`] from any call depth and may `co_await!` between them.
+//!
+//! ```
+//! use corona::prelude::*;
+//!
+//! fn split_words(line: &str, y: &corona::Yielder<String>) {
+//!     line.split_whitespace().for_each(|w| y.yield_(w.to_uppercase()));
+//! }
+//!
+//! corona::run(|| {
+//!     let words = corona::generator(|y| {
+//!         for line in ["hello stackful", "world"] {
+//!             split_words(line, y);
+//!         }
+//!     });
+//!     assert_eq!(words.co_iter().collect::<Vec<_>>(), ["HELLO", "STACKFUL", "WORLD"]);
+//! });
+//! ```
+//!
 //! # Feature flags
 //!
 //! * `tokio` (default): [`run`], [`spawn_local`], `#[corona::main]`, `#[corona::test]`.
@@ -66,20 +92,25 @@
 
 mod context;
 mod coroutine;
+mod generator;
 mod raw;
 #[cfg(feature = "tokio")]
 mod runtime;
 mod stack;
+mod stream;
 mod wait;
 
 #[doc(hidden)]
 pub mod __private;
+pub mod prelude;
 
 pub use crate::coroutine::{Builder, Coroutine};
+pub use crate::generator::{generator, Generator, Yielder};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::runtime::{run, spawn_local};
 pub use crate::stack::{DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
+pub use crate::stream::{CoIter, CoSinkExt, CoStreamExt};
 pub use crate::wait::{await_future, in_coroutine, try_await, yield_now, NotInCoroutine};
 
 /// Turns a function into one whose call returns a [`Coroutine`]: the body runs on its own
