@@ -1,7 +1,7 @@
 //! Procedural macros of [corona](https://docs.rs/corona). Use them through `corona`:
 //! `#[corona::coroutine]`, `#[corona::main]`, `#[corona::test]`.
 //!
-//! Layout: [`options`] parses the attribute's arguments, [`coroutine`] and [`entry`] check
+//! Layout: `options` parses the attribute's arguments, `coroutine` and `entry` check
 //! the item and expand it. Every error is a `syn::Error` on the offending tokens; on error
 //! the item is emitted unchanged beside it so that the user sees one message, not a cascade.
 

@@ -140,7 +140,7 @@ pub use crate::wait::{await_future, in_coroutine, try_await, yield_now, NotInCor
 /// ```
 pub use corona_macros::coroutine;
 
-/// Runs `fn main()` as a coroutine inside [`run`](crate::run).
+/// Runs `fn main()` as a coroutine inside [`run`].
 ///
 /// # Examples
 ///
@@ -154,7 +154,7 @@ pub use corona_macros::coroutine;
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use corona_macros::main;
 
-/// Runs a `#[test]` function as a coroutine inside [`run`](crate::run).
+/// Runs a `#[test]` function as a coroutine inside [`run`].
 ///
 /// # Examples
 ///
