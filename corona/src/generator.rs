@@ -312,7 +312,7 @@ impl<T> Yielder<T> {
     /// assert_eq!(letters.collect::<String>().await, "abc");
     /// # });
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn yield_(&self, item: T) {
         match context::current() {
             Current::Frame(frame) if core::ptr::eq(frame, self.frame) => {
