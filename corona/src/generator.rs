@@ -94,6 +94,12 @@ where
 ///   runs, at every depth, including the future it was waiting for.
 /// * **Panics** in the body resume out of `poll_next`, on the poller's thread.
 ///
+/// # Cancel safety
+///
+/// Waiting for the next item (`co_next`, `StreamExt::next`, a `select!` branch) and giving up
+/// loses nothing: the body only hands over an item from inside the `poll_next` that returns
+/// it, and otherwise stays suspended where it was.
+///
 /// # Examples
 ///
 /// ```
