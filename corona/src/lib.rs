@@ -69,6 +69,32 @@
 //! * A stack overflow aborts with `corona: coroutine stack overflow (stack size N bytes);
 //!   raise it with #[corona::coroutine(stack_size = ...)] or Builder::stack_size` instead
 //!   of a bare `SIGSEGV`. [`stack_usage`] tells how much of its stack a coroutine used.
+
+//! # Streams, sinks and generators
+//!
+//! * [`CoStreamExt`] (`co_next`, `co_iter`) and [`CoSinkExt`] (`co_send`, `co_feed`,
+//!   `co_flush`, `co_close`) wait for streams and sinks inside a coroutine; import them with
+//!   `use corona::prelude::*;`. Select, merge and timeouts come from `futures` and `tokio`
+//!   (see [the example](CoStreamExt#waiting-for-the-first-of-many)).
+//! * [`generator`] turns a coroutine body into a [`Stream`](futures::Stream): the body hands
+//!   out items with [`Yielder::yield_`] from any call depth and may `co_await!` between them.
+//!
+//! ```
+//! use corona::prelude::*;
+//!
+//! fn split_words(line: &str, y: &corona::Yielder<String>) {
+//!     line.split_whitespace().for_each(|w| y.yield_(w.to_uppercase()));
+//! }
+//!
+//! corona::run(|| {
+//!     let words = corona::generator(|y| {
+//!         for line in ["hello stackful", "world"] {
+//!             split_words(line, y);
+//!         }
+//!     });
+//!     assert_eq!(words.co_iter().collect::<Vec<_>>(), ["HELLO", "STACKFUL", "WORLD"]);
+//! });
+//! ```
 //!
 //! # Feature flags
 //!
@@ -99,6 +125,7 @@
 
 mod context;
 mod coroutine;
+mod generator;
 pub mod io;
 #[cfg(feature = "tokio")]
 mod pool;
@@ -106,12 +133,15 @@ mod raw;
 #[cfg(feature = "tokio")]
 mod runtime;
 mod stack;
+mod stream;
 mod wait;
 
 #[doc(hidden)]
 pub mod __private;
+pub mod prelude;
 
 pub use crate::coroutine::{Builder, Coroutine};
+pub use crate::generator::{generator, Generator, Yielder};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::pool::{JoinError, Pool, PoolHandle, PoolJoinHandle};
@@ -122,6 +152,7 @@ pub use crate::stack::{
     set_stack_pool_limit, stack_pool_limit, stack_usage, StackUsage, DEFAULT_STACK_POOL_LIMIT,
     DEFAULT_STACK_SIZE, MIN_STACK_SIZE,
 };
+pub use crate::stream::{CoIter, CoSinkExt, CoStreamExt};
 pub use crate::wait::{await_future, in_coroutine, try_await, yield_now, NotInCoroutine};
 
 /// Turns a function into one whose call returns a [`Coroutine`]: the body runs on its own

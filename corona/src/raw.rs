@@ -23,7 +23,6 @@ pub(crate) enum Suspend {
     /// It waits for a future that returned `Pending`; the waker has been registered.
     Pending,
     /// A generator body put an item in its slot.
-    #[allow(dead_code)] // until generators land
     Yielded,
 }
 

@@ -1,0 +1,390 @@
+//! [`Generator<T>`]: a [`Stream`] whose items are yielded by a coroutine body, at any call
+//! depth, through a [`Yielder<T>`]; made by [`generator`].
+//!
+//! # Design
+//!
+//! A generator is a [`RawCoroutine`] plus a one-item slot shared with its [`Yielder`]
+//! (`Rc<Cell<Option<T>>>`: no unsafe code is needed to move items across). Each
+//! `poll_next` resumes the body with the poll's `Context`:
+//!
+//! * [`Yielder::yield_`] puts the item in the slot and suspends with
+//!   [`Suspend::Yielded`]; `poll_next` takes it out and returns `Ready(Some(item))`.
+//! * [`co_await!`](crate::co_await) on a pending future suspends with [`Suspend::Pending`]
+//!   after the future registered the poll's waker; `poll_next` returns `Pending`.
+//! * The body returning ends the stream: `Ready(None)`, then `None` forever
+//!   ([`FusedStream`]).
+//!
+//! A `Yielded` suspend must only ever reach the generator's own `poll_next`. So `yield_`
+//! checks that the coroutine running now is exactly its generator's (not a coroutine nested
+//! inside it) and that it is not inside the `Future::poll` of a future `co_await!` drives;
+//! otherwise it panics instead of handing an item to the wrong poller.
+//!
+//! The `Yielder` is only lent to the body (`&'a Yielder<T>` for a lifetime the body cannot
+//! name) and is `!Send`, so it cannot outlive the body or leave its thread.
+
+use core::cell::Cell;
+use core::fmt;
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::rc::Rc;
+
+use futures::stream::{FusedStream, Stream};
+
+use crate::context::{self, Current, Frame};
+use crate::raw::{RawCoroutine, Step, Suspend};
+use crate::stack::{self, DEFAULT_STACK_SIZE};
+
+/// Creates a [`Generator`]: a stream whose items are produced by `body`, which runs as a
+/// coroutine on its own stack and hands out items with [`Yielder::yield_`].
+///
+/// Nothing runs until the stream is first polled. The yielder can be passed down into plain
+/// sync functions, and the body may [`co_await!`](crate::co_await) any future at any depth.
+///
+/// # Examples
+///
+/// ```
+/// use corona::prelude::*;
+/// use corona::Yielder;
+///
+/// // A plain recursive sync function that yields.
+/// fn countdown(n: u32, y: &Yielder<u32>) {
+///     if n > 0 {
+///         y.yield_(n);
+///         countdown(n - 1, y);
+///     }
+/// }
+///
+/// corona::run(|| {
+///     let gen = corona::generator(|y| countdown(3, y));
+///     let items: Vec<u32> = gen.co_iter().collect();
+///     assert_eq!(items, [3, 2, 1]);
+/// });
+/// ```
+///
+/// It is a plain [`Stream`], usable from `async` code too:
+///
+/// ```
+/// use futures::StreamExt;
+///
+/// # futures::executor::block_on(async {
+/// let squares = corona::generator(|y| {
+///     for i in 1..=3u64 {
+///         let square = corona::co_await!(async move { i * i });
+///         y.yield_(square);
+///     }
+/// });
+/// assert_eq!(squares.collect::<Vec<_>>().await, [1, 4, 9]);
+/// # });
+/// ```
+pub fn generator<T, F>(body: F) -> Generator<T>
+where
+    F: FnOnce(&Yielder<T>) + 'static,
+    T: 'static,
+{
+    Generator::with_stack_size(DEFAULT_STACK_SIZE, body)
+}
+
+/// A [`Stream`] produced by a coroutine body; see [`generator`].
+///
+/// * **Lazy**: the body starts at the first `poll_next`.
+/// * **`!Send`**, like [`Coroutine`](crate::Coroutine): its stack never changes thread.
+/// * **Fused**: after the body returns (or panicked) `poll_next` returns `None` forever.
+/// * **Early drop** of a suspended generator unwinds its stack: every destructor on it
+///   runs, at every depth, including the future it was waiting for.
+/// * **Panics** in the body resume out of `poll_next`, on the poller's thread.
+///
+/// # Cancel safety
+///
+/// Waiting for the next item (`co_next`, `StreamExt::next`, a `select!` branch) and giving up
+/// loses nothing: the body only hands over an item from inside the `poll_next` that returns
+/// it, and otherwise stays suspended where it was.
+///
+/// # Examples
+///
+/// ```
+/// use corona::prelude::*;
+///
+/// corona::run(|| {
+///     let mut words = corona::generator(|y| {
+///         for w in "to be or not".split(' ') {
+///             y.yield_(w.len());
+///         }
+///     });
+///     assert_eq!(words.co_next(), Some(2));
+///     assert_eq!(words.co_iter().sum::<usize>(), 2 + 2 + 3);
+/// });
+/// ```
+///
+/// Not `Send`:
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>(_: T) {}
+/// assert_send(corona::generator(|y: &corona::Yielder<u8>| y.yield_(1)));
+/// ```
+#[must_use = "a generator does nothing until it is polled"]
+pub struct Generator<T> {
+    /// `None` once the body returned or panicked; its stack then went back to the pool.
+    raw: Option<RawCoroutine<()>>,
+    /// Where `yield_` leaves an item for `poll_next` to take.
+    slot: Rc<Cell<Option<T>>>,
+    /// Neither `Send` nor `Sync`: the stack belongs to the thread that first ran it.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl<T: 'static> Generator<T> {
+    /// Like [`generator`], on a stack of `bytes` usable bytes (at least
+    /// [`MIN_STACK_SIZE`](crate::MIN_STACK_SIZE)) instead of
+    /// [`DEFAULT_STACK_SIZE`](crate::DEFAULT_STACK_SIZE).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let small = corona::Generator::with_stack_size(32 * 1024, |y| y.yield_("tiny"));
+    /// assert_eq!(small.collect::<Vec<_>>().await, ["tiny"]);
+    /// # });
+    /// ```
+    pub fn with_stack_size<F>(bytes: usize, body: F) -> Self
+    where
+        F: FnOnce(&Yielder<T>) + 'static,
+    {
+        let slot = Rc::new(Cell::new(None));
+        let yielder_slot = Rc::clone(&slot);
+        let raw = RawCoroutine::new(stack::normalize(bytes), move || {
+            // The trampoline made this coroutine's frame current just before calling us.
+            let Current::Frame(frame) = context::current() else {
+                unreachable!("corona: a generator body started outside of its coroutine")
+            };
+            let yielder = Yielder {
+                slot: yielder_slot,
+                frame,
+                _not_send: PhantomData,
+            };
+            body(&yielder);
+        });
+        Generator {
+            raw: Some(raw),
+            slot,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl<T> Generator<T> {
+    /// Whether the body has finished (returned or panicked): the stream is exhausted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let mut one = corona::generator(|y| y.yield_(1));
+    /// assert!(!one.is_finished());
+    /// assert_eq!(one.next().await, Some(1));
+    /// assert_eq!(one.next().await, None);
+    /// assert!(one.is_finished());
+    /// # });
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.raw.is_none()
+    }
+}
+
+impl<T> Stream for Generator<T> {
+    type Item = T;
+
+    #[inline]
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        if this.raw.is_none() {
+            return Poll::Ready(None);
+        }
+        let step = FinishOnPanic(&mut this.raw).resume(cx);
+        match step {
+            Step::Suspended(Suspend::Yielded) => match this.slot.take() {
+                Some(item) => Poll::Ready(Some(item)),
+                None => unreachable!("corona: a generator yielded without an item"),
+            },
+            Step::Suspended(Suspend::Pending) => Poll::Pending,
+            Step::Done(()) => {
+                // Drop it now: the stack goes back to the pool for the next coroutine.
+                this.raw = None;
+                Poll::Ready(None)
+            }
+        }
+    }
+}
+
+impl<T> FusedStream for Generator<T> {
+    fn is_terminated(&self) -> bool {
+        self.is_finished()
+    }
+}
+
+/// Resumes a generator's coroutine; if the body panics, the panic unwinds through here and
+/// drops the (finished) coroutine first, so that a later poll says `None` instead of resuming
+/// a dead coroutine.
+struct FinishOnPanic<'a>(&'a mut Option<RawCoroutine<()>>);
+
+impl FinishOnPanic<'_> {
+    #[inline]
+    fn resume(self, cx: &mut Context<'_>) -> Step<()> {
+        let step = match self.0.as_mut() {
+            Some(raw) => raw.resume(cx),
+            None => unreachable!("corona: resumed a finished generator"),
+        };
+        core::mem::forget(self);
+        step
+    }
+}
+
+impl Drop for FinishOnPanic<'_> {
+    fn drop(&mut self) {
+        *self.0 = None;
+    }
+}
+
+impl<T> fmt::Debug for Generator<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.raw {
+            None => "finished",
+            Some(raw) if raw.started() => "suspended",
+            Some(_) => "not started",
+        };
+        f.debug_struct("Generator").field("state", &state).finish()
+    }
+}
+
+/// The handle a [`generator`] body yields its items through.
+///
+/// The body gets a `&Yielder<T>` and may pass it into any function it calls. It cannot keep
+/// it beyond the body or send it to another thread.
+///
+/// # Examples
+///
+/// ```
+/// use corona::prelude::*;
+/// use corona::Yielder;
+///
+/// fn emit_twice(word: &'static str, y: &Yielder<&'static str>) {
+///     y.yield_(word);
+///     y.yield_(word);
+/// }
+///
+/// corona::run(|| {
+///     let echo = corona::generator(|y| emit_twice("hey", y));
+///     assert_eq!(echo.co_iter().collect::<Vec<_>>(), ["hey", "hey"]);
+/// });
+/// ```
+///
+/// The yielder cannot escape the body:
+///
+/// ```compile_fail
+/// let mut stolen = None;
+/// let _gen = corona::generator(move |y: &corona::Yielder<u8>| stolen = Some(y));
+/// ```
+pub struct Yielder<T> {
+    slot: Rc<Cell<Option<T>>>,
+    /// The frame of this generator's coroutine, at the bottom of its stack.
+    frame: *const Frame,
+    /// `!Send` and `!Sync`: it suspends a stack that belongs to this thread.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl<T> Yielder<T> {
+    /// Hands `item` to the generator's consumer and suspends the generator until the next
+    /// `poll_next`. Returns when the consumer asks for the next item.
+    ///
+    /// If the consumer drops the generator instead, this never returns: the generator's stack
+    /// is unwound from here, running every destructor on it.
+    ///
+    /// # Panics
+    ///
+    /// When called anywhere but the generator's own coroutine: inside a coroutine nested in
+    /// it, or inside the `Future::poll` of a future that [`co_await!`](crate::co_await) is
+    /// driving. Also when called from a destructor while the generator unwinds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let letters = corona::generator(|y| "abc".chars().for_each(|c| y.yield_(c)));
+    /// assert_eq!(letters.collect::<String>().await, "abc");
+    /// # });
+    /// ```
+    #[inline(always)]
+    pub fn yield_(&self, item: T) {
+        match context::current() {
+            Current::Frame(frame) if core::ptr::eq(frame, self.frame) => {
+                // SAFETY: `current` returned this frame, so its coroutine runs now and the frame
+                // at the bottom of its stack is alive.
+                let frame = unsafe { &*frame };
+                if frame.driving.get() {
+                    yield_inside_poll();
+                }
+                if std::thread::panicking() {
+                    yield_while_unwinding();
+                }
+                self.slot.set(Some(item));
+                // SAFETY: we run on this frame's own stack (it is the current frame) and not
+                // inside a `Future::poll` driven by `co_await!` (`driving` is clear).
+                unsafe { frame.suspend(Suspend::Yielded) };
+            }
+            Current::Frame(_) => yield_from_nested_coroutine(),
+            Current::Unwinding => yield_while_unwinding(),
+            Current::None => yield_outside_of_the_generator(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Yielder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Yielder").finish_non_exhaustive()
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn yield_inside_poll() -> ! {
+    panic!(
+        "corona: Yielder::yield_ was called from inside the poll() of a future that co_await! \
+         is driving. A Future::poll must not suspend its caller: yield after the co_await! \
+         returns, from the generator body or a function it calls."
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn yield_from_nested_coroutine() -> ! {
+    panic!(
+        "corona: Yielder::yield_ was called from a coroutine nested inside the generator, not \
+         from the generator's own coroutine. Only the generator body (and the functions it \
+         calls directly) can yield: return the items from the nested coroutine and yield them \
+         in the generator, or make the nested coroutine a generator and forward its items."
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn yield_while_unwinding() -> ! {
+    panic!(
+        "corona: Yielder::yield_ was called while the generator is unwinding (its body \
+         panicked, or the generator was dropped), so no consumer will ever take the item. \
+         Destructors that run during unwinding cannot yield."
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn yield_outside_of_the_generator() -> ! {
+    panic!(
+        "corona: Yielder::yield_ was called outside of any coroutine. Only the generator body \
+         (and the functions it calls) can yield."
+    )
+}
