@@ -6,7 +6,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use corona::{co_await, Coroutine};
+use std::io::{BufRead, Write};
+
+use corona::io::Blocking;
+use corona::prelude::*;
+use corona::{co_await, Coroutine, Yielder};
 
 /// 1. A plain sync function that waits. No `async`, no `.await`, no colour.
 fn slow_square(x: u64) -> u64 {
@@ -29,6 +33,13 @@ fn countdown(n: u32, log: &RefCell<Vec<u32>>) {
     log.borrow_mut().push(n);
     corona::yield_now();
     countdown(n - 1, log);
+}
+
+/// 6. A generator's body yields from nested plain functions, and may wait between items.
+fn yield_words(line: &str, y: &Yielder<String>) {
+    for word in line.split_whitespace() {
+        y.yield_(word.to_uppercase());
+    }
 }
 
 #[corona::main]
@@ -87,6 +98,49 @@ fn main() {
         .join()
         .unwrap();
     println!("5. try_await outside of a coroutine: {outside:?}");
+
+    // 6: generators are Streams; co_iter() turns any stream into an Iterator that waits.
+    let words = corona::generator(|y| {
+        for line in ["stackful coroutines", "speak futures"] {
+            co_await!(tokio::time::sleep(Duration::from_millis(1)));
+            yield_words(line, y);
+        }
+    });
+    let words: Vec<String> = words.co_iter().collect();
+    println!("6. a generator yielded from a nested fn: {words:?}");
+
+    // 7: std::io over async I/O: a sync writer and the std `lines()` iterator on a 64-byte
+    //    async pipe, in two coroutines on one thread.
+    let (client, server) = tokio::io::duplex(64);
+    let writer = corona::spawn_local(move || {
+        let mut out = Blocking::new(client);
+        for i in 1..=3 {
+            writeln!(out, "request {i}: a line longer than the pipe is wide").unwrap();
+        }
+    });
+    let lines = Blocking::new(tokio::io::BufReader::new(server)).lines();
+    let count = lines
+        .map(Result::unwrap)
+        .inspect(|l| println!("   read {l:?}"))
+        .count();
+    co_await!(writer).unwrap();
+    println!("7. BufRead::lines over an async pipe read {count} lines");
+
+    // 8: many cores: a Pool runs coroutines pinned to worker threads.
+    let pool = corona::Pool::new(2);
+    let jobs: Vec<_> = (0..4u64)
+        .map(|i| {
+            pool.spawn(move || {
+                co_await!(tokio::time::sleep(Duration::from_millis(10)));
+                (i, format!("{:?}", std::thread::current().id()))
+            })
+        })
+        .collect();
+    for job in jobs {
+        let (i, thread) = co_await!(job).unwrap();
+        println!("   pool job {i} ran on worker {thread}");
+    }
+    println!("8. Pool::new(2) spread the jobs over its workers");
 
     println!("\ntour complete");
 }
