@@ -77,6 +77,12 @@ use crate::wait::await_future;
 ///     assert_eq!(got, Some("tick"));
 /// });
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `Stream + Unpin`, so corona cannot wait for its items",
+    label = "not a `Stream + Unpin`",
+    note = "a stream that is not `Unpin` can be pinned first: `Box::pin(stream)` or \
+            `std::pin::pin!(stream)`"
+)]
 pub trait CoStreamExt: Stream + Unpin {
     /// Waits for the next item; `None` when the stream has ended.
     ///
@@ -220,6 +226,12 @@ impl<S: FusedStream + Unpin> core::iter::FusedIterator for CoIter<S> {}
 ///     assert_eq!(rx.co_iter().collect::<Vec<_>>(), ["hello"]);
 /// });
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `Sink<{I}> + Unpin`, so corona cannot send it items",
+    label = "not a `Sink<{I}> + Unpin`",
+    note = "a sink that is not `Unpin` can be pinned first: `Box::pin(sink)` or \
+            `std::pin::pin!(sink)`"
+)]
 pub trait CoSinkExt<I>: Sink<I> + Unpin {
     /// Sends `item` and flushes the sink: waits until the sink has taken the item and
     /// written out everything buffered.
