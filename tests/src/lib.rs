@@ -109,3 +109,26 @@ pub fn mapping_count() -> usize {
         .lines()
         .count()
 }
+
+/// Drives `fut` on the calling thread (a current-thread runtime with timers), failing
+/// instead of hanging if it is not done within 20 s. For awaiting `Pool` jobs from tests.
+pub fn block_on_within_20s<F: std::future::Future>(fut: F) -> F::Output {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        tokio::time::timeout(std::time::Duration::from_secs(20), fut)
+            .await
+            .expect("the pool did not answer within 20 s")
+    })
+}
+
+/// Adds one to its shared counter when dropped; `Send`, for jobs that cross threads.
+pub struct SendGuard(pub std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for SendGuard {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}

@@ -2,35 +2,13 @@
 //! `abort` cancels a job and unwinds it on its worker.
 
 use std::error::Error;
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
 use corona::{co_await, JoinError, Pool};
-use corona_tests::panic_message;
-
-fn wait<F: Future>(fut: F) -> F::Output {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        tokio::time::timeout(Duration::from_secs(20), fut)
-            .await
-            .expect("the pool did not answer within 20 s")
-    })
-}
-
-/// Counts its drops in a `Send` counter (jobs cross threads).
-struct SendGuard(Arc<AtomicUsize>);
-
-impl Drop for SendGuard {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use corona_tests::{block_on_within_20s, panic_message, SendGuard};
 
 fn fail_deep_down(depth: u32, code: u32) -> u32 {
     if depth == 0 {
@@ -45,7 +23,7 @@ fn a_panic_is_reported_as_is_panic_and_the_worker_keeps_serving() {
     let pool = Pool::new(1);
     let drops = Arc::new(AtomicUsize::new(0));
     let guard = SendGuard(Arc::clone(&drops));
-    let err = wait(pool.spawn(move || {
+    let err = block_on_within_20s(pool.spawn(move || {
         let _guard = guard;
         (thread::current().id(), fail_deep_down(5, 7))
     }))
@@ -60,7 +38,7 @@ fn a_panic_is_reported_as_is_panic_and_the_worker_keeps_serving() {
     assert_eq!(drops.load(Ordering::SeqCst), 1, "the panic unwound the job");
 
     // The one worker is still there, and still the same thread.
-    let (first, second) = wait(async {
+    let (first, second) = block_on_within_20s(async {
         let a = pool.spawn(|| thread::current().id()).await.unwrap();
         let b = pool.spawn(|| thread::current().id()).await.unwrap();
         (a, b)
@@ -83,7 +61,7 @@ fn panics_on_both_workers_leave_the_other_jobs_untouched() {
             })
         })
         .collect();
-    let results = wait(futures::future::join_all(jobs));
+    let results = block_on_within_20s(futures::future::join_all(jobs));
     for (i, result) in (0..40u32).zip(results) {
         match result {
             Ok(v) => assert_eq!(v, i),
@@ -94,7 +72,7 @@ fn panics_on_both_workers_leave_the_other_jobs_untouched() {
         }
     }
     assert_eq!(
-        wait(pool.spawn(|| "still serving")).unwrap(),
+        block_on_within_20s(pool.spawn(|| "still serving")).unwrap(),
         "still serving"
     );
 }
@@ -113,7 +91,7 @@ fn abort_cancels_a_waiting_job_and_unwinds_it_on_its_worker() {
     started_rx.recv_timeout(Duration::from_secs(20)).unwrap();
     assert_eq!(drops.load(Ordering::SeqCst), 0);
     job.abort();
-    let err = wait(job).unwrap_err();
+    let err = block_on_within_20s(job).unwrap_err();
     assert!(err.is_cancelled() && !err.is_panic());
     assert!(err.to_string().contains("cancelled"), "{err}");
     assert_eq!(
@@ -130,7 +108,7 @@ fn join_error_is_a_send_sync_error_for_question_mark() {
     assert_send_sync::<JoinError>();
 
     fn run(pool: &Pool) -> Result<u32, Box<dyn Error + Send + Sync>> {
-        let value = wait(pool.spawn(|| -> u32 { panic!("nope") }))?;
+        let value = block_on_within_20s(pool.spawn(|| -> u32 { panic!("nope") }))?;
         Ok(value)
     }
     let err = run(&Pool::new(1)).unwrap_err();
@@ -140,7 +118,7 @@ fn join_error_is_a_send_sync_error_for_question_mark() {
         let pool = Pool::new(1);
         let job = pool.spawn(|| co_await!(std::future::pending::<()>()));
         job.abort();
-        wait(job).unwrap_err()
+        block_on_within_20s(job).unwrap_err()
     };
     let not_panic = not_panic.try_into_panic().unwrap_err();
     assert!(not_panic.is_cancelled());

@@ -2,34 +2,13 @@
 //! both wait for the worker threads to exit.
 
 use std::cell::RefCell;
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
 use corona::{co_await, Pool};
-
-fn wait<F: Future>(fut: F) -> F::Output {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        tokio::time::timeout(Duration::from_secs(20), fut)
-            .await
-            .expect("the pool did not answer within 20 s")
-    })
-}
-
-/// Adds one to its counter when dropped.
-struct SendGuard(Arc<AtomicUsize>);
-
-impl Drop for SendGuard {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use corona_tests::{block_on_within_20s, SendGuard};
 
 thread_local! {
     /// Dropped when the thread exits: lets a job observe its worker's exit.
@@ -74,7 +53,7 @@ fn dropping_the_pool_cancels_waiting_jobs_unwinds_them_and_joins_the_threads() {
     // By the time drop returns, every coroutine has unwound and both threads have exited.
     assert_eq!(unwound.load(Ordering::SeqCst), 6);
     assert_eq!(exits.load(Ordering::SeqCst), 2);
-    for result in wait(futures::future::join_all(jobs)) {
+    for result in block_on_within_20s(futures::future::join_all(jobs)) {
         assert!(result.unwrap_err().is_cancelled());
     }
 }
@@ -100,10 +79,10 @@ fn shutdown_lets_accepted_jobs_finish_and_refuses_new_ones() {
         2,
         "both worker threads exited"
     );
-    let results = wait(futures::future::try_join_all(jobs)).unwrap();
+    let results = block_on_within_20s(futures::future::try_join_all(jobs)).unwrap();
     assert_eq!(results, [0, 2, 4, 6, 8, 10, 12, 14]);
 
-    let late = wait(handle.spawn(|| 1)).unwrap_err();
+    let late = block_on_within_20s(handle.spawn(|| 1)).unwrap_err();
     assert!(
         late.is_cancelled(),
         "a job spawned after shutdown is refused"
@@ -119,8 +98,8 @@ fn shutdown_timeout_cancels_only_the_jobs_still_running() {
     });
     let stuck = pool.spawn(|| co_await!(std::future::pending::<&str>()));
     pool.shutdown_timeout(Duration::from_millis(500));
-    assert_eq!(wait(quick).unwrap(), "quick");
-    assert!(wait(stuck).unwrap_err().is_cancelled());
+    assert_eq!(block_on_within_20s(quick).unwrap(), "quick");
+    assert!(block_on_within_20s(stuck).unwrap_err().is_cancelled());
 }
 
 #[test]
@@ -132,7 +111,9 @@ fn a_job_may_drop_its_own_pool_without_deadlocking() {
         drop(pool); // joins the other worker, cannot join this one: detaches it
         worker
     });
-    let worker = wait(dropped_inside).unwrap();
+    let worker = block_on_within_20s(dropped_inside).unwrap();
     assert_ne!(worker, thread::current().id());
-    assert!(wait(handle.spawn(|| ())).unwrap_err().is_cancelled());
+    assert!(block_on_within_20s(handle.spawn(|| ()))
+        .unwrap_err()
+        .is_cancelled());
 }

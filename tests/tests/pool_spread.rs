@@ -2,27 +2,14 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use corona::{co_await, Pool};
+use corona_tests::block_on_within_20s;
 use tokio::sync::{oneshot, Barrier};
-
-/// Drives `fut` on the test thread, failing instead of hanging if the pool never answers.
-fn wait<F: Future>(fut: F) -> F::Output {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        tokio::time::timeout(Duration::from_secs(20), fut)
-            .await
-            .expect("the pool did not answer within 20 s")
-    })
-}
 
 #[test]
 fn overlapping_jobs_are_shared_evenly_by_two_workers_and_stay_on_their_thread() {
@@ -43,7 +30,7 @@ fn overlapping_jobs_are_shared_evenly_by_two_workers_and_stay_on_their_thread() 
             })
         })
         .collect();
-    let results = wait(futures::future::try_join_all(jobs)).unwrap();
+    let results = block_on_within_20s(futures::future::try_join_all(jobs)).unwrap();
 
     let caller = thread::current().id();
     let mut per_thread: HashMap<ThreadId, usize> = HashMap::new();
@@ -73,7 +60,7 @@ fn a_worker_busy_with_a_long_job_gets_none_of_the_short_ones() {
 
     // Round-robin would put every other short job behind the long one.
     for _ in 0..10 {
-        let ran_on = wait(pool.spawn(|| {
+        let ran_on = block_on_within_20s(pool.spawn(|| {
             co_await!(tokio::time::sleep(Duration::from_millis(1)));
             thread::current().id()
         }))
@@ -87,7 +74,7 @@ fn a_worker_busy_with_a_long_job_gets_none_of_the_short_ones() {
     );
 
     release_tx.send(()).unwrap();
-    assert_eq!(wait(long).unwrap(), "long done");
+    assert_eq!(block_on_within_20s(long).unwrap(), "long done");
 }
 
 #[test]
@@ -106,7 +93,7 @@ fn many_thousands_of_coroutines_run_across_the_workers() {
             })
         })
         .collect();
-    let results = wait(futures::future::try_join_all(jobs)).unwrap();
+    let results = block_on_within_20s(futures::future::try_join_all(jobs)).unwrap();
 
     let values: Vec<u64> = results.iter().map(|&(v, _)| v).collect();
     assert_eq!(values, (0..JOBS).map(|i| i * 3).collect::<Vec<_>>());
@@ -141,5 +128,5 @@ fn a_job_awaits_not_send_futures_and_spawns_local_coroutines_on_its_worker() {
         let child_thread = co_await!(child).unwrap();
         (first, counter.get(), child_thread == worker)
     });
-    assert_eq!(wait(job).unwrap(), (1, 11, true));
+    assert_eq!(block_on_within_20s(job).unwrap(), (1, 11, true));
 }
