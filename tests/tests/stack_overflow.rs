@@ -15,6 +15,20 @@ fn message(size: usize) -> String {
     )
 }
 
+/// Runs test `name` in a child process and checks that it aborted with corona's overflow
+/// message for a stack of `size` bytes.
+fn assert_child_reports_overflow(name: &str, size: usize) {
+    let out = run_child(name, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.signal(),
+        Some(SIGABRT),
+        "{:?}\n{stderr}",
+        out.status
+    );
+    assert!(stderr.contains(&message(size)), "stderr: {stderr}");
+}
+
 #[inline(never)]
 fn recurse(n: u64) -> u64 {
     let frame = std::hint::black_box([n as u8; 256]);
@@ -38,15 +52,7 @@ fn deep_recursion_reports_overflow() {
         println!("unreachable: recursion returned {depth}");
         return;
     }
-    let out = run_child(NAME, &[]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.signal(),
-        Some(SIGABRT),
-        "{:?}\n{stderr}",
-        out.status
-    );
-    assert!(stderr.contains(&message(64 * 1024)), "stderr: {stderr}");
+    assert_child_reports_overflow(NAME, 64 * 1024);
 }
 
 #[test]
@@ -59,16 +65,8 @@ fn overflow_in_a_builder_coroutine_names_its_size() {
         futures::executor::block_on(c);
         return;
     }
-    let out = run_child(NAME, &[]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.signal(),
-        Some(SIGABRT),
-        "{:?}\n{stderr}",
-        out.status
-    );
     // 100 KiB is a whole number of pages: the stack is exactly that size.
-    assert!(stderr.contains(&message(100 * 1024)), "stderr: {stderr}");
+    assert_child_reports_overflow(NAME, 100 * 1024);
 }
 
 #[test]
@@ -85,15 +83,7 @@ fn overflow_on_a_second_thread_is_reported() {
         .unwrap();
         return;
     }
-    let out = run_child(NAME, &[]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.signal(),
-        Some(SIGABRT),
-        "{:?}\n{stderr}",
-        out.status
-    );
-    assert!(stderr.contains(&message(32 * 1024)), "stderr: {stderr}");
+    assert_child_reports_overflow(NAME, 32 * 1024);
 }
 
 #[test]
