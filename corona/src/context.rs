@@ -117,7 +117,7 @@ impl Frame {
     ///
     /// Must be called on this frame's own coroutine stack, i.e. `self` is the frame that
     /// [`current`] returned, with no `Future::poll` of `co_await!` in between.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn suspend(&self, why: crate::raw::Suspend) {
         if std::thread::panicking() {
             cannot_wait_while_unwinding();
