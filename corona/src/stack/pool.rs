@@ -105,22 +105,26 @@ fn refill(size: usize) -> Stack {
 }
 
 /// Gives a stack back. Beyond the limit, the oldest idle stacks are released.
+#[inline]
 pub(crate) fn give(stack: Stack) {
-    let extra = POOL.try_with(|pool| {
+    let trimmed = POOL.try_with(|pool| {
         let mut pool = pool.borrow_mut();
         pool.idle.push(stack);
         let limit = stack_pool_limit();
         let batch = (limit / 4).clamp(1, 64);
-        if pool.idle.len() >= limit + batch {
-            let extra = pool.idle.len() - limit;
-            pool.idle.drain(..extra).collect()
-        } else {
-            Vec::new()
-        }
+        // The common case (below the limit) stays a push: no `Vec` is built and no call made.
+        (pool.idle.len() >= limit + batch).then(|| trim(&mut pool, limit))
     });
     // Released outside the borrow: `release` makes syscalls and takes a lock.
     // (When the thread is exiting, `try_with` fails and the stack was dropped: released.)
-    if let Ok(extra) = extra {
+    if let Ok(Some(extra)) = trimmed {
         slab::release(extra);
     }
+}
+
+/// Takes the oldest idle stacks out of the pool, down to `limit`.
+#[cold]
+fn trim(pool: &mut Pool, limit: usize) -> Vec<Stack> {
+    let extra = pool.idle.len() - limit;
+    pool.idle.drain(..extra).collect()
 }
