@@ -83,9 +83,16 @@ pub(crate) fn take(size: usize) -> Stack {
     let size = normalize(size);
     let reused = POOL
         .try_with(|pool| {
-            let mut pool = pool.borrow_mut();
-            let at = pool.idle.iter().rposition(|s| s.size() == size)?;
-            Some(pool.idle.swap_remove(at))
+            let idle = &mut pool.borrow_mut().idle;
+            // The common case: the most recently returned stack has the size. `pop` moves it
+            // out as two words; `swap_remove` of the last element would copy it onto itself
+            // with one 16-byte load, which stalls on the two 8-byte stores `give` just made
+            // (no store forwarding), measured at ~3 ns per coroutine.
+            if idle.last().is_some_and(|s| s.size() == size) {
+                return idle.pop();
+            }
+            let at = idle.iter().rposition(|s| s.size() == size)?;
+            Some(idle.swap_remove(at))
         })
         .ok()
         .flatten();
