@@ -22,8 +22,10 @@ pub(crate) type Resume = *mut Context<'static>;
 pub(crate) enum Suspend {
     /// It waits for a future that returned `Pending`; the waker has been registered.
     Pending,
-    /// A generator body put an item in its slot.
-    Yielded,
+    /// A generator body offers an item: a pointer to an `Option<T>` holding it, on the
+    /// suspended coroutine's stack, valid until the coroutine is resumed. Only a generator's
+    /// own `Yielder<T>` suspends with it, and only its `Generator<T>` resumes that coroutine.
+    Yielded(*mut ()),
 }
 
 /// corosensei's handle for suspending back to the resumer.
