@@ -58,6 +58,7 @@ pub fn set_stack_pool_limit(stacks: usize) {
 /// ```
 /// assert_eq!(corona::stack_pool_limit(), corona::DEFAULT_STACK_POOL_LIMIT);
 /// ```
+#[inline]
 pub fn stack_pool_limit() -> usize {
     LIMIT.load(Ordering::Relaxed)
 }
@@ -114,24 +115,37 @@ fn refill(size: usize) -> Stack {
 /// Gives a stack back. Beyond the limit, the oldest idle stacks are released.
 #[inline]
 pub(crate) fn give(stack: Stack) {
-    let trimmed = POOL.try_with(|pool| {
+    // The common case (below the limit) is a push that reports `false`: no `Vec` is built
+    // or returned. (When the thread is exiting, `try_with` fails and the stack was dropped:
+    // released.)
+    let over_limit = POOL.try_with(|pool| {
         let mut pool = pool.borrow_mut();
         pool.idle.push(stack);
-        let limit = stack_pool_limit();
-        let batch = (limit / 4).clamp(1, 64);
-        // The common case (below the limit) stays a push: no `Vec` is built and no call made.
-        (pool.idle.len() >= limit + batch).then(|| trim(&mut pool, limit))
+        pool.idle.len() >= trim_threshold(stack_pool_limit())
     });
-    // Released outside the borrow: `release` makes syscalls and takes a lock.
-    // (When the thread is exiting, `try_with` fails and the stack was dropped: released.)
-    if let Ok(Some(extra)) = trimmed {
-        slab::release(extra);
+    if over_limit == Ok(true) {
+        trim();
     }
 }
 
-/// Takes the oldest idle stacks out of the pool, down to `limit`.
+/// How many idle stacks trigger a release: the limit plus a batch (a quarter of the limit,
+/// 1 to 64 stacks), so that stacks are released a batch at a time.
+#[inline]
+fn trim_threshold(limit: usize) -> usize {
+    limit.saturating_add((limit / 4).clamp(1, 64))
+}
+
+/// Releases the oldest idle stacks, down to the limit.
 #[cold]
-fn trim(pool: &mut Pool, limit: usize) -> Vec<Stack> {
-    let extra = pool.idle.len() - limit;
-    pool.idle.drain(..extra).collect()
+fn trim() {
+    let limit = stack_pool_limit();
+    let extra = POOL.try_with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let extra = pool.idle.len().saturating_sub(limit);
+        pool.idle.drain(..extra).collect::<Vec<_>>()
+    });
+    // Released outside the borrow: `release` makes syscalls and takes a lock.
+    if let Ok(extra) = extra {
+        slab::release(extra);
+    }
 }
