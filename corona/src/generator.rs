@@ -27,6 +27,7 @@
 use core::fmt;
 use core::marker::PhantomData;
 use core::pin::Pin;
+use core::ptr::NonNull;
 use core::task::{Context, Poll};
 
 use futures::stream::{FusedStream, Stream};
@@ -210,7 +211,7 @@ impl<T> Stream for Generator<T> {
                 // gets no other `Yielder` for that frame), pointing to an `Option<T>` in
                 // `yield_`'s frame on the coroutine's stack. The coroutine stays suspended, so
                 // that frame is alive and nothing else touches the `Option` until we resume it.
-                let item = unsafe { (*offered.cast::<Option<T>>()).take() };
+                let item = unsafe { offered.cast::<Option<T>>().as_mut().take() };
                 match item {
                     Some(item) => Poll::Ready(Some(item)),
                     None => unreachable!("corona: a generator yielded without an item"),
@@ -342,7 +343,7 @@ impl<T> Yielder<T> {
                 }
                 // The consumer's `poll_next` takes the item out of here while we are suspended.
                 let mut item = Some(item);
-                let offered = Suspend::Yielded((&raw mut item).cast());
+                let offered = Suspend::Yielded(NonNull::from(&mut item).cast());
                 // SAFETY: we run on this frame's own stack (it is the current frame) and not
                 // inside a `Future::poll` driven by `co_await!` (`driving` is clear).
                 unsafe { frame.suspend(offered) };
