@@ -9,8 +9,10 @@
 //! * [`Coroutine::poll`](crate::Coroutine) saves the thread-local before every resume and
 //!   restores it when the coroutine suspends, returns or panics ([`Restore`]), so a coroutine
 //!   can poll another coroutine and each sees its own frame.
-//! * The thread-local is only ever read through [`current`], which is never inlined, and no
-//!   borrow of it is held across a stack switch.
+//! * Code that runs on a coroutine stack only reads the thread-local through [`current`] and
+//!   writes it through [`set_current`], which are never inlined, and no borrow of it is held
+//!   across a stack switch. Only the poller's [`Restore`] touches it directly: a resume
+//!   returns on the thread that called it, so the address it uses is this thread's.
 
 use core::cell::Cell;
 use core::ptr;
@@ -103,9 +105,13 @@ impl Restore {
 }
 
 impl Drop for Restore {
+    /// Runs on the poller's side, after the resumed coroutine switched back to it: this
+    /// thread's own `CURRENT` is written directly, like [`Restore::save`] read it. Only the
+    /// coroutine side (after a suspend, on its own stack) goes through the non-inlined
+    /// [`set_current`].
     #[inline]
     fn drop(&mut self) {
-        set_current(self.previous);
+        CURRENT.with(|c| c.set(self.previous));
     }
 }
 
@@ -117,7 +123,7 @@ impl Frame {
     ///
     /// Must be called on this frame's own coroutine stack, i.e. `self` is the frame that
     /// [`current`] returned, with no `Future::poll` of `co_await!` in between.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn suspend(&self, why: crate::raw::Suspend) {
         if std::thread::panicking() {
             cannot_wait_while_unwinding();

@@ -3,12 +3,14 @@
 //!
 //! # Design
 //!
-//! A generator is a [`RawCoroutine`] plus a one-item slot shared with its [`Yielder`]
-//! (`Rc<Cell<Option<T>>>`: no unsafe code is needed to move items across). Each
+//! A generator is a [`RawCoroutine`] whose body hands items over on its own stack. Each
 //! `poll_next` resumes the body with the poll's `Context`:
 //!
-//! * [`Yielder::yield_`] puts the item in the slot and suspends with
-//!   [`Suspend::Yielded`]; `poll_next` takes it out and returns `Ready(Some(item))`.
+//! * [`Yielder::yield_`] puts the item in an `Option<T>` in its own frame and suspends with
+//!   [`Suspend::Yielded`] carrying a pointer to it; `poll_next` takes the item out while the
+//!   body is suspended (the frame cannot change then) and returns `Ready(Some(item))`. No
+//!   allocation per generator or per item. If the generator is dropped instead, the item is
+//!   still in that `Option` and is dropped when the stack unwinds.
 //! * [`co_await!`](crate::co_await) on a pending future suspends with [`Suspend::Pending`]
 //!   after the future registered the poll's waker; `poll_next` returns `Pending`.
 //! * The body returning ends the stream: `Ready(None)`, then `None` forever
@@ -22,12 +24,11 @@
 //! The `Yielder` is only lent to the body (`&'a Yielder<T>` for a lifetime the body cannot
 //! name) and is `!Send`, so it cannot outlive the body or leave its thread.
 
-use core::cell::Cell;
 use core::fmt;
 use core::marker::PhantomData;
 use core::pin::Pin;
+use core::ptr::NonNull;
 use core::task::{Context, Poll};
-use std::rc::Rc;
 
 use futures::stream::{FusedStream, Stream};
 
@@ -126,8 +127,9 @@ where
 pub struct Generator<T> {
     /// `None` once the body returned or panicked; its stack then went back to the pool.
     raw: Option<RawCoroutine<()>>,
-    /// Where `yield_` leaves an item for `poll_next` to take.
-    slot: Rc<Cell<Option<T>>>,
+    /// The items' type: they come from this generator's body (see `Suspend::Yielded`).
+    /// (`fn() -> T`: a generator is `Unpin` whatever its items are, as before.)
+    _items: PhantomData<fn() -> T>,
     /// Neither `Send` nor `Sync`: the stack belongs to the thread that first ran it.
     _not_send: PhantomData<*mut ()>,
 }
@@ -151,23 +153,21 @@ impl<T: 'static> Generator<T> {
     where
         F: FnOnce(&Yielder<T>) + 'static,
     {
-        let slot = Rc::new(Cell::new(None));
-        let yielder_slot = Rc::clone(&slot);
         let raw = RawCoroutine::new(stack::normalize(bytes), move || {
             // The trampoline made this coroutine's frame current just before calling us.
             let Current::Frame(frame) = context::current() else {
                 unreachable!("corona: a generator body started outside of its coroutine")
             };
             let yielder = Yielder {
-                slot: yielder_slot,
                 frame,
+                _items: PhantomData,
                 _not_send: PhantomData,
             };
             body(&yielder);
         });
         Generator {
             raw: Some(raw),
-            slot,
+            _items: PhantomData,
             _not_send: PhantomData,
         }
     }
@@ -205,10 +205,18 @@ impl<T> Stream for Generator<T> {
         }
         let step = FinishOnPanic(&mut this.raw).resume(cx);
         match step {
-            Step::Suspended(Suspend::Yielded) => match this.slot.take() {
-                Some(item) => Poll::Ready(Some(item)),
-                None => unreachable!("corona: a generator yielded without an item"),
-            },
+            Step::Suspended(Suspend::Yielded(offered)) => {
+                // SAFETY: only this generator's own `Yielder<T>` suspends its coroutine with
+                // `Yielded` (`yield_` checks that its frame is the running one, and the body
+                // gets no other `Yielder` for that frame), pointing to an `Option<T>` in
+                // `yield_`'s frame on the coroutine's stack. The coroutine stays suspended, so
+                // that frame is alive and nothing else touches the `Option` until we resume it.
+                let item = unsafe { offered.cast::<Option<T>>().as_mut().take() };
+                match item {
+                    Some(item) => Poll::Ready(Some(item)),
+                    None => unreachable!("corona: a generator yielded without an item"),
+                }
+            }
             Step::Suspended(Suspend::Pending) => Poll::Pending,
             Step::Done(()) => {
                 // Drop it now: the stack goes back to the pool for the next coroutine.
@@ -288,9 +296,11 @@ impl<T> fmt::Debug for Generator<T> {
 /// let _gen = corona::generator(move |y: &corona::Yielder<u8>| stolen = Some(y));
 /// ```
 pub struct Yielder<T> {
-    slot: Rc<Cell<Option<T>>>,
     /// The frame of this generator's coroutine, at the bottom of its stack.
     frame: *const Frame,
+    /// Invariant in `T`: a `Yielder<&'static str>` must not become a `Yielder<&'a str>` and
+    /// hand a short-lived item to a consumer that expects `'static` ones.
+    _items: PhantomData<fn(T) -> T>,
     /// `!Send` and `!Sync`: it suspends a stack that belongs to this thread.
     _not_send: PhantomData<*mut ()>,
 }
@@ -331,10 +341,13 @@ impl<T> Yielder<T> {
                 if std::thread::panicking() {
                     yield_while_unwinding();
                 }
-                self.slot.set(Some(item));
+                // The consumer's `poll_next` takes the item out of here while we are suspended.
+                let mut item = Some(item);
+                let offered = Suspend::Yielded(NonNull::from(&mut item).cast());
                 // SAFETY: we run on this frame's own stack (it is the current frame) and not
                 // inside a `Future::poll` driven by `co_await!` (`driving` is clear).
-                unsafe { frame.suspend(Suspend::Yielded) };
+                unsafe { frame.suspend(offered) };
+                debug_assert!(item.is_none(), "the generator's poll_next takes every item");
             }
             Current::Frame(_) => yield_from_nested_coroutine(),
             Current::Unwinding => yield_while_unwinding(),

@@ -6,6 +6,7 @@
 
 use core::cell::Cell;
 use core::mem::ManuallyDrop;
+use core::ptr::NonNull;
 use core::task::Context;
 
 use corosensei::CoroutineResult;
@@ -22,8 +23,12 @@ pub(crate) type Resume = *mut Context<'static>;
 pub(crate) enum Suspend {
     /// It waits for a future that returned `Pending`; the waker has been registered.
     Pending,
-    /// A generator body put an item in its slot.
-    Yielded,
+    /// A generator body offers an item: a pointer to an `Option<T>` holding it, on the
+    /// suspended coroutine's stack, valid until the coroutine is resumed. Only a generator's
+    /// own `Yielder<T>` suspends with it, and only its `Generator<T>` resumes that coroutine.
+    /// (`NonNull`, so that `Suspend` is one word and a resume's result stays in registers:
+    /// a two-word `Suspend` cost ~4 ns per coroutine in `create + complete`.)
+    Yielded(NonNull<()>),
 }
 
 /// corosensei's handle for suspending back to the resumer.

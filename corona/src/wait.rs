@@ -39,7 +39,7 @@ use crate::raw::Suspend;
 /// assert_eq!(answer, 42);
 /// # });
 /// ```
-#[inline]
+#[inline(always)]
 pub fn await_future<F: IntoFuture>(fut: F) -> F::Output {
     match context::current() {
         // SAFETY: `current` returned the frame of the coroutine running on this stack.
@@ -132,7 +132,7 @@ impl std::error::Error for NotInCoroutine {}
 /// # Safety
 ///
 /// `frame` is the frame [`context::current`] returned on this thread just now.
-#[inline]
+#[inline(always)]
 unsafe fn wait_in<F: Future>(frame: &Frame, fut: F) -> F::Output {
     if frame.driving.get() {
         reentrant_await();

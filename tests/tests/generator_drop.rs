@@ -129,3 +129,30 @@ fn many_early_drops_reuse_stacks_and_unwind_each_one() {
     }
     assert_eq!(drops.dropped(), 1_000);
 }
+
+#[test]
+fn each_yielded_item_is_moved_out_once_and_dropped_once() {
+    let drops = DropCounter::new();
+    let guards: Vec<_> = (0..3).map(|_| drops.guard()).collect();
+    let mut gen = corona::generator(move |y| {
+        for guard in guards {
+            y.yield_(guard);
+        }
+        y.yield_(DropCounter::new().guard()); // a fourth, never taken: the generator is dropped
+    });
+    futures::executor::block_on(async {
+        let first = gen.next().await.expect("an item");
+        assert_eq!(
+            drops.dropped(),
+            0,
+            "taking an item out of the generator dropped it"
+        );
+        drop(first);
+        assert_eq!(drops.dropped(), 1);
+        drop(gen.next().await.expect("an item"));
+        assert_eq!(drops.dropped(), 2);
+    });
+    // The third is still in the body's iterator: unwinding the suspended body drops it, once.
+    drop(gen);
+    assert_eq!(drops.dropped(), 3);
+}

@@ -64,8 +64,14 @@ impl Drop for Stack {
 
 /// Rounds a requested size to what corona hands out: at least [`MIN_STACK_SIZE`], a whole
 /// number of pages.
+///
+/// Runs on every coroutine creation, so it rounds with a mask (the page size is a power of
+/// two) instead of a division. A size too large to round up saturates to the largest whole
+/// number of pages, which the allocator then refuses with its usual message.
+#[inline]
 pub(crate) fn normalize(size: usize) -> usize {
-    size.max(MIN_STACK_SIZE).next_multiple_of(sys::page_size())
+    let page_mask = sys::page_size() - 1;
+    size.max(MIN_STACK_SIZE).saturating_add(page_mask) & !page_mask
 }
 
 // SAFETY: `top` is the end of a readable, writable range of `size >= MIN_STACK_SIZE` bytes

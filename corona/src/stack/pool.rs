@@ -58,6 +58,7 @@ pub fn set_stack_pool_limit(stacks: usize) {
 /// ```
 /// assert_eq!(corona::stack_pool_limit(), corona::DEFAULT_STACK_POOL_LIMIT);
 /// ```
+#[inline]
 pub fn stack_pool_limit() -> usize {
     LIMIT.load(Ordering::Relaxed)
 }
@@ -83,9 +84,16 @@ pub(crate) fn take(size: usize) -> Stack {
     let size = normalize(size);
     let reused = POOL
         .try_with(|pool| {
-            let mut pool = pool.borrow_mut();
-            let at = pool.idle.iter().rposition(|s| s.size() == size)?;
-            Some(pool.idle.swap_remove(at))
+            let idle = &mut pool.borrow_mut().idle;
+            // The common case: the most recently returned stack has the size. `pop` moves it
+            // out as two words; `swap_remove` of the last element would copy it onto itself
+            // with one 16-byte load, which stalls on the two 8-byte stores `give` just made
+            // (no store forwarding), measured at ~3 ns per coroutine.
+            if idle.last().is_some_and(|s| s.size() == size) {
+                return idle.pop();
+            }
+            let at = idle.iter().rposition(|s| s.size() == size)?;
+            Some(idle.swap_remove(at))
         })
         .ok()
         .flatten();
@@ -105,21 +113,38 @@ fn refill(size: usize) -> Stack {
 }
 
 /// Gives a stack back. Beyond the limit, the oldest idle stacks are released.
+#[inline]
 pub(crate) fn give(stack: Stack) {
-    let extra = POOL.try_with(|pool| {
+    // The common case (below the limit) is a push that reports `false`: no `Vec` is built
+    // or returned. (When the thread is exiting, `try_with` fails and the stack was dropped:
+    // released.)
+    let over_limit = POOL.try_with(|pool| {
         let mut pool = pool.borrow_mut();
         pool.idle.push(stack);
-        let limit = stack_pool_limit();
-        let batch = (limit / 4).clamp(1, 64);
-        if pool.idle.len() >= limit + batch {
-            let extra = pool.idle.len() - limit;
-            pool.idle.drain(..extra).collect()
-        } else {
-            Vec::new()
-        }
+        pool.idle.len() >= trim_threshold(stack_pool_limit())
+    });
+    if over_limit == Ok(true) {
+        trim();
+    }
+}
+
+/// How many idle stacks trigger a release: the limit plus a batch (a quarter of the limit,
+/// 1 to 64 stacks), so that stacks are released a batch at a time.
+#[inline]
+fn trim_threshold(limit: usize) -> usize {
+    limit.saturating_add((limit / 4).clamp(1, 64))
+}
+
+/// Releases the oldest idle stacks, down to the limit.
+#[cold]
+fn trim() {
+    let limit = stack_pool_limit();
+    let extra = POOL.try_with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let extra = pool.idle.len().saturating_sub(limit);
+        pool.idle.drain(..extra).collect::<Vec<_>>()
     });
     // Released outside the borrow: `release` makes syscalls and takes a lock.
-    // (When the thread is exiting, `try_with` fails and the stack was dropped: released.)
     if let Ok(extra) = extra {
         slab::release(extra);
     }
