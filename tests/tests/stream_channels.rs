@@ -42,6 +42,17 @@ fn max_lead(log: &[Event]) -> u32 {
     lead
 }
 
+/// Every item arrived, in order, and the producer never ran more than the channel's capacity
+/// (1) plus the item in hand ahead of the consumer.
+fn assert_received_in_step(log: &[Event]) {
+    assert_eq!(received(log), (0..ITEMS).collect::<Vec<_>>());
+    let lead = max_lead(log);
+    assert!(
+        lead <= 2,
+        "the producer ran {lead} items ahead of a channel of capacity 1: {log:?}"
+    );
+}
+
 fn received(log: &[Event]) -> Vec<u32> {
     log.iter()
         .filter_map(|e| match e {
@@ -69,13 +80,7 @@ fn futures_mpsc_bounded_at_one_interleaves_producer_and_consumer() {
         }
         co_await!(producer).unwrap();
     });
-    let log = log.borrow();
-    assert_eq!(received(&log), (0..ITEMS).collect::<Vec<_>>());
-    let lead = max_lead(&log);
-    assert!(
-        lead <= 2,
-        "the producer ran {lead} items ahead of a channel of capacity 1: {log:?}"
-    );
+    assert_received_in_step(&log.borrow());
 }
 
 #[test]
@@ -101,13 +106,7 @@ fn tokio_mpsc_feeds_a_generator_that_a_consumer_iterates() {
         out
     });
     assert_eq!(tens, (0..ITEMS).map(|i| i * 10).collect::<Vec<_>>());
-    let log = log.borrow();
-    assert_eq!(received(&log), (0..ITEMS).collect::<Vec<_>>());
-    let lead = max_lead(&log);
-    assert!(
-        lead <= 2,
-        "the producer ran {lead} items ahead of a channel of capacity 1: {log:?}"
-    );
+    assert_received_in_step(&log.borrow());
 }
 
 #[test]
