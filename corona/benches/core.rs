@@ -13,20 +13,18 @@ use std::time::Instant;
 use corona::{co_await, Coroutine};
 use futures::task::noop_waker_ref;
 
+mod support;
+
 const REPETITIONS: usize = 7;
 
 /// Median nanoseconds per operation of `run(ops)`, which performs `ops` operations.
 fn median_ns(ops: u64, mut run: impl FnMut(u64)) -> f64 {
     run(ops / 10); // warm up: fill the stack pool, fault in pages
-    let mut samples: Vec<f64> = (0..REPETITIONS)
-        .map(|_| {
-            let start = Instant::now();
-            run(ops);
-            start.elapsed().as_nanos() as f64 / ops as f64
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    samples[REPETITIONS / 2]
+    support::median_of(REPETITIONS, || {
+        let start = Instant::now();
+        run(ops);
+        start.elapsed().as_nanos() as f64 / ops as f64
+    })
 }
 
 fn report(case: &str, native: f64, corona: f64) {

@@ -11,6 +11,8 @@ use std::time::Instant;
 
 use futures::Stream;
 
+mod support;
+
 const REPETITIONS: usize = 11;
 
 /// Polls `stream` to the end and sums its items.
@@ -92,15 +94,11 @@ fn median_ns_per_item(case: fn(u64, &mut Context<'_>) -> u64, n: u64, items: u64
     let waker = futures::task::noop_waker();
     let mut cx = Context::from_waker(&waker);
     black_box(case(n, &mut cx));
-    let mut times: Vec<f64> = (0..REPETITIONS)
-        .map(|_| {
-            let start = Instant::now();
-            black_box(case(black_box(n), &mut cx));
-            start.elapsed().as_nanos() as f64 / items as f64
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[REPETITIONS / 2]
+    support::median_of(REPETITIONS, || {
+        let start = Instant::now();
+        black_box(case(black_box(n), &mut cx));
+        start.elapsed().as_nanos() as f64 / items as f64
+    })
 }
 
 fn report(name: &str, corona_ns: f64, async_stream_ns: f64) {

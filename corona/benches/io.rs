@@ -22,6 +22,8 @@ const REPS: usize = 9;
 
 const PIPE_CAPACITY: usize = 64 * 1024;
 const PIPE_TOTAL: usize = 256 * 1024 * 1024;
+mod support;
+
 const CHUNK: usize = 16 * 1024;
 /// Small reads show the per-call cost rather than memcpy.
 const SMALL_READ: usize = 64;
@@ -29,11 +31,6 @@ const SMALL_TOTAL: usize = 16 * 1024 * 1024;
 
 const CONNECTIONS: usize = 50;
 const REQUESTS: usize = 400;
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
-}
 
 /// Writes `total` bytes into the pipe from a native task.
 fn spawn_writer(mut tx: tokio::io::DuplexStream, total: usize) -> tokio::task::JoinHandle<()> {
@@ -159,7 +156,7 @@ fn compare(name: &str, unit: &str, corona: fn() -> f64, native: fn() -> f64) {
         c.push(corona());
         n.push(native());
     }
-    let (c, n) = (median(c), median(n));
+    let (c, n) = (support::median(c), support::median(n));
     println!("{name}");
     println!("  corona (sync over Blocking): {c:>12.0} {unit}");
     println!("  native tokio async:          {n:>12.0} {unit}");
