@@ -17,7 +17,7 @@ use crate::stack::{self, DEFAULT_STACK_SIZE};
 /// returns (`Ready`). It works on any executor.
 ///
 /// * **`!Send`**: a stack never changes thread. Spawn it with
-///   [`spawn_local`](crate::spawn_local) / a `LocalSet`, or use `corona::Pool` for
+///   [`spawn_local`](crate::spawn_local) / a `LocalSet`, or use [`Pool`](crate::Pool) for
 ///   many cores.
 /// * **`'static` bodies**: the closure owns what it uses, as with `std::thread::spawn`. (A
 ///   borrowing body could be leaked with `mem::forget` while code inside it still used the

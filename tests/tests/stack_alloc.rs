@@ -63,6 +63,16 @@ fn assert_disjoint(mut stacks: Vec<(Range<usize>, usize)>) {
     }
 }
 
+/// Runs test `name` in a child process and fails with its stderr unless it passed.
+fn assert_child_succeeds(name: &str) {
+    let out = run_child(name, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn live_stacks_never_overlap() {
     let sizes = [
@@ -99,12 +109,7 @@ fn beyond_the_old_mapping_limit() {
         assert!(during < before + 200, "{before} -> {during}");
         return;
     }
-    let out = run_child(NAME, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_child_succeeds(NAME);
 }
 
 #[test]
@@ -153,10 +158,5 @@ fn stacks_of_an_exited_thread_are_reused() {
         assert!(reused >= 500 - 31, "only {reused} of 500 stacks reused");
         return;
     }
-    let out = run_child(NAME, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_child_succeeds(NAME);
 }
