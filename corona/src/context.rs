@@ -1,88 +1,55 @@
-//! The ambient "current coroutine".
+//! The ambient "current coroutine": one thread-local cell, nothing more.
 //!
 //! `co_await!` may be called at any call depth, from plain sync functions that were never told
-//! they run in a coroutine. It finds its way back through a thread-local that names the
-//! [`Frame`] of the coroutine running on this thread right now.
+//! they run in a coroutine. It finds its way back through this thread-local, which holds the
+//! address of the running coroutine's frame (the switch protocol's `raw::Frame`). This module
+//! only stores that address; what it points to, and when it is set, is the switch protocol's
+//! business (`raw.rs`), which is why the address is opaque here.
 //!
-//! * A coroutine's [`Frame`] lives at the bottom of its own stack, so it is valid for as long
-//!   as the body runs and needs no allocation.
-//! * [`Coroutine::poll`](crate::Coroutine) saves the thread-local before every resume and
-//!   restores it when the coroutine suspends, returns or panics ([`Restore`]), so a coroutine
-//!   can poll another coroutine and each sees its own frame.
-//! * Code that runs on a coroutine stack only reads the thread-local through [`current`] and
-//!   writes it through [`set_current`], which are never inlined, and no borrow of it is held
-//!   across a stack switch. Only the poller's [`Restore`] touches it directly: a resume
-//!   returns on the thread that called it, so the address it uses is this thread's.
+//! * Code that runs on a coroutine stack only reads and writes the cell through [`get`] and
+//!   [`set`], which are never inlined, so no thread-local address computed before a stack
+//!   switch is reused after it.
+//! * Only the poller's [`Restore`] touches the cell directly: a resume returns on the thread
+//!   that called it, so the address it uses is this thread's.
 
 use core::cell::Cell;
 use core::ptr;
-use core::task::Context;
 
-use crate::raw::SuspendTo;
+/// What the cell holds: [`NONE`], [`UNWINDING`], or the address of the running coroutine's
+/// frame.
+pub(crate) type Current = *const ();
 
-/// What a coroutine body needs in order to wait: its way back to the poller, and the
-/// `Context` of the poll that is running it now.
-pub(crate) struct Frame {
-    /// Suspends this coroutine back into [`Coroutine::poll`](crate::Coroutine).
-    ///
-    /// Valid for as long as the frame: both live on the coroutine's stack.
-    pub(crate) yielder: *const SuspendTo,
-    /// The `Context` handed in by the poll that resumed this coroutine most recently.
-    ///
-    /// It is only valid until the coroutine suspends again: every resume overwrites it before
-    /// the body runs, and nothing reads it after a suspend without that.
-    pub(crate) cx: Cell<*mut Context<'static>>,
-    /// True while `co_await!` is inside the `poll` of the future it drives. A `co_await!` that
-    /// finds it set was called from that `poll` and must not suspend (the caller is not
-    /// prepared to be frozen mid-poll), so it panics instead.
-    pub(crate) driving: Cell<bool>,
-}
+/// No coroutine runs on this thread right now.
+pub(crate) const NONE: Current = ptr::null();
 
-/// What [`current`] finds on this thread.
-#[derive(Clone, Copy)]
-pub(crate) enum Current {
-    /// No coroutine runs on this thread right now.
-    None,
-    /// A suspended coroutine is being dropped and its stack unwound: there is no executor.
-    Unwinding,
-    /// The frame of the coroutine that runs now.
-    Frame(*const Frame),
-}
-
-/// Tag stored in the thread-local for [`Current::Unwinding`]: the dangling address
-/// `align_of::<Frame>()`, which no frame on a real stack can have.
-const UNWINDING: *const Frame = ptr::dangling();
+/// A suspended coroutine is being dropped on this thread and its stack unwound: there is no
+/// executor behind the code that runs now. (The dangling address 1, which no frame on a real
+/// stack can have.)
+pub(crate) const UNWINDING: Current = ptr::dangling();
 
 thread_local! {
-    static CURRENT: Cell<*const Frame> = const { Cell::new(ptr::null()) };
+    static CURRENT: Cell<Current> = const { Cell::new(NONE) };
 }
 
-/// Which coroutine runs on this thread now.
+/// What runs on this thread now.
 ///
 /// Never inlined: after a stack switch the compiler must not reuse a thread-local address or
 /// value it computed before the switch.
 #[inline(never)]
-pub(crate) fn current() -> Current {
-    let raw = CURRENT.with(Cell::get);
-    if raw.is_null() {
-        Current::None
-    } else if raw == UNWINDING {
-        Current::Unwinding
-    } else {
-        Current::Frame(raw)
-    }
+pub(crate) fn get() -> Current {
+    CURRENT.with(Cell::get)
 }
 
-/// Makes `frame` the current coroutine of this thread.
+/// Records what runs on this thread now.
 #[inline(never)]
-pub(crate) fn set_current(frame: *const Frame) {
-    CURRENT.with(|c| c.set(frame));
+pub(crate) fn set(current: Current) {
+    CURRENT.with(|c| c.set(current));
 }
 
 /// Restores the previous "current coroutine" when dropped: on return, on suspend and while a
 /// panic unwinds out of a resume.
 pub(crate) struct Restore {
-    previous: *const Frame,
+    previous: Current,
 }
 
 impl Restore {
@@ -94,12 +61,12 @@ impl Restore {
         }
     }
 
-    /// Remembers the current coroutine and marks this thread as unwinding a dropped coroutine,
-    /// so that `co_await!` in its destructors reports that it cannot wait.
+    /// Remembers the current coroutine and marks this thread as unwinding a dropped coroutine
+    /// ([`UNWINDING`]) until dropped.
     #[inline]
     pub(crate) fn save_and_mark_unwinding() -> Self {
         let restore = Self::save();
-        set_current(UNWINDING);
+        CURRENT.with(|c| c.set(UNWINDING));
         restore
     }
 }
@@ -108,42 +75,9 @@ impl Drop for Restore {
     /// Runs on the poller's side, after the resumed coroutine switched back to it: this
     /// thread's own `CURRENT` is written directly, like [`Restore::save`] read it. Only the
     /// coroutine side (after a suspend, on its own stack) goes through the non-inlined
-    /// [`set_current`].
+    /// [`set`].
     #[inline]
     fn drop(&mut self) {
         CURRENT.with(|c| c.set(self.previous));
     }
-}
-
-impl Frame {
-    /// Suspends this coroutine back into the poll that resumed it, and returns once a later
-    /// poll resumes it, with that poll's `Context` in place.
-    ///
-    /// # Safety
-    ///
-    /// Must be called on this frame's own coroutine stack, i.e. `self` is the frame that
-    /// [`current`] returned, with no `Future::poll` of `co_await!` in between.
-    #[inline(always)]
-    pub(crate) unsafe fn suspend(&self, why: crate::raw::Suspend) {
-        if std::thread::panicking() {
-            cannot_wait_while_unwinding();
-        }
-        // SAFETY: the yielder lives on this stack, below the frame, for as long as the frame;
-        // the caller guarantees we are running on that stack.
-        let cx = unsafe { (*self.yielder).suspend(why) };
-        // The poll that resumed us restored its own "current" before switching here.
-        self.cx.set(cx);
-        set_current(self);
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn cannot_wait_while_unwinding() -> ! {
-    panic!(
-        "corona: co_await! found a pending future while this coroutine is unwinding \
-         (it panicked, or it was dropped while suspended), so nothing will ever resume it. \
-         Destructors that run during unwinding cannot wait: do the asynchronous clean-up \
-         before the coroutine ends, or spawn it as a task of its own."
-    )
 }

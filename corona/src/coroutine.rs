@@ -50,7 +50,9 @@ use crate::stack::{self, DEFAULT_STACK_SIZE};
 /// ```
 #[must_use = "a coroutine does nothing until it is polled or awaited"]
 pub struct Coroutine<T> {
-    /// `None` once the body returned and the stack went back to the pool.
+    /// `None` once the body returned and the stack went back to the pool. A body that
+    /// panicked keeps its (`done`) coroutine until the `Coroutine` is dropped, so that a
+    /// later poll can say what happened.
     raw: Option<RawCoroutine<T>>,
     /// Neither `Send` nor `Sync`: the stack belongs to the thread that first ran it.
     _not_send: PhantomData<*mut ()>,
@@ -90,12 +92,13 @@ impl<T> Coroutine<T> {
     {
         Coroutine {
             // SAFETY: forwarded to our caller.
-            raw: Some(unsafe { RawCoroutine::new_unchecked(stack_size, body) }),
+            raw: Some(unsafe { RawCoroutine::new_unchecked(stack_size, |_| body()) }),
             _not_send: PhantomData,
         }
     }
 
-    /// Whether the body has finished (its output was returned by `poll`).
+    /// Whether the body has finished: it returned (and `poll` gave its output), or it
+    /// panicked (and the panic came out of `poll`). Polling a finished coroutine panics.
     ///
     /// # Examples
     ///
@@ -105,10 +108,18 @@ impl<T> Coroutine<T> {
     /// assert!(!c.is_finished());
     /// assert_eq!((&mut c).await, 7);
     /// assert!(c.is_finished());
+    ///
+    /// let mut failing = corona::Coroutine::new(|| panic!("oops"));
+    /// # let hook = std::panic::take_hook();
+    /// # std::panic::set_hook(Box::new(|_| {}));
+    /// let caught = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(&mut failing));
+    /// assert!(caught.await.is_err());
+    /// # std::panic::set_hook(hook);
+    /// assert!(failing.is_finished());
     /// # });
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.raw.is_none()
+        self.raw.as_ref().is_none_or(RawCoroutine::done)
     }
 }
 
@@ -119,7 +130,7 @@ impl<T> Future for Coroutine<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let this = self.get_mut();
         let Some(raw) = this.raw.as_mut() else {
-            panic!("corona: a Coroutine was polled again after it returned its output");
+            polled_after_its_output();
         };
         match raw.resume(cx) {
             Step::Suspended(why) => {
@@ -135,10 +146,17 @@ impl<T> Future for Coroutine<T> {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn polled_after_its_output() -> ! {
+    panic!("corona: a Coroutine was polled again after it returned its output")
+}
+
 impl<T> fmt::Debug for Coroutine<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.raw {
             None => "finished",
+            Some(raw) if raw.done() => "finished (panicked)",
             Some(raw) if raw.started() => "suspended",
             Some(_) => "not started",
         };
@@ -215,7 +233,7 @@ impl Builder {
         T: 'static,
     {
         Coroutine {
-            raw: Some(RawCoroutine::new(self.stack_size, body)),
+            raw: Some(RawCoroutine::new(self.stack_size, |_| body())),
             _not_send: PhantomData,
         }
     }

@@ -32,8 +32,7 @@ use core::task::{Context, Poll};
 
 use futures::stream::{FusedStream, Stream};
 
-use crate::context::{self, Current, Frame};
-use crate::raw::{RawCoroutine, Step, Suspend};
+use crate::raw::{self, Current, Frame, RawCoroutine, Step, Suspend};
 use crate::stack::{self, DEFAULT_STACK_SIZE};
 
 /// Creates a [`Generator`]: a stream whose items are produced by `body`, which runs as a
@@ -153,11 +152,7 @@ impl<T: 'static> Generator<T> {
     where
         F: FnOnce(&Yielder<T>) + 'static,
     {
-        let raw = RawCoroutine::new(stack::normalize(bytes), move || {
-            // The trampoline made this coroutine's frame current just before calling us.
-            let Current::Frame(frame) = context::current() else {
-                unreachable!("corona: a generator body started outside of its coroutine")
-            };
+        let raw = RawCoroutine::new(stack::normalize(bytes), move |frame: &Frame| {
             let yielder = Yielder {
                 frame,
                 _items: PhantomData,
@@ -329,16 +324,17 @@ impl<T> Yielder<T> {
     /// # });
     /// ```
     #[inline(always)]
+    #[track_caller]
     pub fn yield_(&self, item: T) {
-        match context::current() {
-            Current::Frame(frame) if core::ptr::eq(frame, self.frame) => {
+        match raw::current() {
+            Current::Running(frame) if core::ptr::eq(frame, self.frame) => {
                 // SAFETY: `current` returned this frame, so its coroutine runs now and the frame
                 // at the bottom of its stack is alive.
                 let frame = unsafe { &*frame };
-                if frame.driving.get() {
+                if frame.driving() {
                     yield_inside_poll();
                 }
-                if std::thread::panicking() {
+                if frame.unwinding() {
                     yield_while_unwinding();
                 }
                 // The consumer's `poll_next` takes the item out of here while we are suspended.
@@ -349,7 +345,7 @@ impl<T> Yielder<T> {
                 unsafe { frame.suspend(offered) };
                 debug_assert!(item.is_none(), "the generator's poll_next takes every item");
             }
-            Current::Frame(_) => yield_from_nested_coroutine(),
+            Current::Running(_) => yield_from_nested_coroutine(),
             Current::Unwinding => yield_while_unwinding(),
             Current::None => yield_outside_of_the_generator(),
         }
@@ -364,6 +360,7 @@ impl<T> fmt::Debug for Yielder<T> {
 
 #[cold]
 #[inline(never)]
+#[track_caller]
 fn yield_inside_poll() -> ! {
     panic!(
         "corona: Yielder::yield_ was called from inside the poll() of a future that co_await! \
@@ -374,6 +371,7 @@ fn yield_inside_poll() -> ! {
 
 #[cold]
 #[inline(never)]
+#[track_caller]
 fn yield_from_nested_coroutine() -> ! {
     panic!(
         "corona: Yielder::yield_ was called from a coroutine nested inside the generator, not \
@@ -385,6 +383,7 @@ fn yield_from_nested_coroutine() -> ! {
 
 #[cold]
 #[inline(never)]
+#[track_caller]
 fn yield_while_unwinding() -> ! {
     panic!(
         "corona: Yielder::yield_ was called while the generator is unwinding (its body \
@@ -395,6 +394,7 @@ fn yield_while_unwinding() -> ! {
 
 #[cold]
 #[inline(never)]
+#[track_caller]
 fn yield_outside_of_the_generator() -> ! {
     panic!(
         "corona: Yielder::yield_ was called outside of any coroutine. Only the generator body \

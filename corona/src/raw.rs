@@ -1,17 +1,38 @@
-//! The one place that drives corosensei: a body on a pooled stack, resumed with a `Context`.
+//! The switch protocol: how a poll reaches a coroutine body, and how the body gets back.
 //!
-//! [`RawCoroutine`] is what [`Coroutine`](crate::Coroutine) and
-//! [`Generator`](crate::Generator) are built on. It knows nothing of futures beyond handing
-//! each resume its poll's `Context`; the safe types above it decide what a suspend means.
+//! This is the one module that drives corosensei. Read top to bottom, it is the whole path of
+//! one wait:
+//!
+//! 1. **poll**: [`Coroutine::poll`](crate::Coroutine) (or a generator's `poll_next`) calls
+//!    [`RawCoroutine::resume`] with the poll's `Context`.
+//! 2. **resume**: `resume` remembers the thread's current coroutine ([`Restore`]) and switches
+//!    to the coroutine's stack. The first resume starts the body on top of a [`Frame`] at the
+//!    bottom of that stack; a later one returns out of [`Frame::suspend`]. Either way the
+//!    frame records the poll's `Context` and becomes the thread's current coroutine.
+//! 3. **wait**: `co_await!` finds the frame ([`current`]) and [`Frame::wait`]s: it polls the
+//!    future with that `Context`. `Ready` returns the output with no switch at all.
+//! 4. **suspend**: on `Pending`, [`Frame::suspend`] switches back to the poller. `resume`
+//!    returns [`Step::Suspended`], its [`Restore`] puts the previous current coroutine back,
+//!    and the poll returns `Pending`. The future registered the waker; the next poll resumes
+//!    the body inside `suspend` (step 2).
+//!
+//! The safe types above decide what a step means ([`Coroutine`](crate::Coroutine),
+//! [`Generator`](crate::Generator)); `wait.rs` holds the public entry points.
+//!
+//! Dropping a suspended [`RawCoroutine`] unwinds its stack with no executor behind it: the
+//! thread is marked [`context::UNWINDING`] meanwhile, so `co_await!` in a destructor can tell.
 
 use core::cell::Cell;
+use core::future::Future;
 use core::mem::ManuallyDrop;
+use core::pin::pin;
 use core::ptr::NonNull;
-use core::task::Context;
+use core::task::{Context, Poll};
+use std::panic::{self, AssertUnwindSafe};
 
 use corosensei::CoroutineResult;
 
-use crate::context::{self, Frame, Restore};
+use crate::context::{self, Restore};
 use crate::stack::{self, Stack};
 
 /// The value a coroutine is resumed with: the `Context` of the poll that resumes it, its
@@ -32,7 +53,7 @@ pub(crate) enum Suspend {
 }
 
 /// corosensei's handle for suspending back to the resumer.
-pub(crate) type SuspendTo = corosensei::Yielder<Resume, Suspend>;
+type SuspendTo = corosensei::Yielder<Resume, Suspend>;
 
 /// What one resume ended with.
 pub(crate) enum Step<T> {
@@ -48,10 +69,11 @@ pub(crate) struct RawCoroutine<T> {
 }
 
 impl<T> RawCoroutine<T> {
-    /// A coroutine that will run `body` on a stack of at least `stack_size` bytes.
+    /// A coroutine that will run `body` on a stack of at least `stack_size` bytes. The body
+    /// gets its own [`Frame`], for waiting and suspending without looking it up.
     pub(crate) fn new<F>(stack_size: usize, body: F) -> Self
     where
-        F: FnOnce() -> T + 'static,
+        F: FnOnce(&Frame) -> T + 'static,
         T: 'static,
     {
         // SAFETY: `body` and `T` are `'static`, so nothing they hold can dangle however long
@@ -59,7 +81,8 @@ impl<T> RawCoroutine<T> {
         unsafe { Self::new_unchecked(stack_size, body) }
     }
 
-    /// [`RawCoroutine::new`] without the `'static` bounds.
+    /// [`RawCoroutine::new`] without the `'static` bounds: what borrowing coroutines
+    /// (`corona::run`, scoped children) are built on.
     ///
     /// # Safety
     ///
@@ -69,28 +92,31 @@ impl<T> RawCoroutine<T> {
     /// leaked.
     pub(crate) unsafe fn new_unchecked<F>(stack_size: usize, body: F) -> Self
     where
-        F: FnOnce() -> T,
+        F: FnOnce(&Frame) -> T,
     {
-        let trampoline = move |yielder: &SuspendTo, cx: Resume| {
-            // The frame sits at the bottom of the coroutine stack and outlives the body.
+        // Runs at the first resume, at the bottom of the new stack.
+        let trampoline = move |suspend_to: &SuspendTo, cx: Resume| {
+            // The frame sits below the body on the coroutine stack and outlives it.
             let frame = Frame {
-                yielder,
+                suspend_to,
                 cx: Cell::new(cx),
                 driving: Cell::new(false),
+                panicking_at_resume: Cell::new(std::thread::panicking()),
             };
-            context::set_current(&frame);
-            body()
+            context::set(frame.address());
+            body(&frame)
         };
+        let stack = stack::pool::take(stack_size);
+        stacks_out::taken();
         // SAFETY: forwarded from this function's contract.
-        let inner = unsafe {
-            corosensei::Coroutine::with_stack_unchecked(stack::pool::take(stack_size), trampoline)
-        };
+        let inner = unsafe { corosensei::Coroutine::with_stack_unchecked(stack, trampoline) };
         RawCoroutine {
             inner: ManuallyDrop::new(inner),
         }
     }
 
-    /// Runs the body until it suspends or finishes. A panic in the body resumes here.
+    /// Runs the body until it suspends or finishes. A panic in the body resumes here, and
+    /// leaves the coroutine [`done`](RawCoroutine::done).
     ///
     /// # Panics
     ///
@@ -112,6 +138,13 @@ impl<T> RawCoroutine<T> {
     pub(crate) fn started(&self) -> bool {
         self.inner.started()
     }
+
+    /// Whether the body has finished: it returned, or it panicked out of [`resume`].
+    ///
+    /// [`resume`]: RawCoroutine::resume
+    pub(crate) fn done(&self) -> bool {
+        self.inner.done()
+    }
 }
 
 #[cold]
@@ -121,15 +154,272 @@ fn polled_after_completion() -> ! {
 }
 
 impl<T> Drop for RawCoroutine<T> {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: `inner` is initialised and this is the only place that takes it.
-        let mut inner = unsafe { ManuallyDrop::take(&mut self.inner) };
-        if !inner.done() {
-            // Unwind the suspended body (or drop the captures of an unstarted one) with no
-            // executor in reach: `co_await!` in a destructor reports it cannot wait.
-            let _restore = Restore::save_and_mark_unwinding();
-            inner.force_unwind();
+        let inner = unsafe { ManuallyDrop::take(&mut self.inner) };
+        if inner.done() {
+            give_back(inner);
+        } else {
+            unwind_and_give_back(inner);
         }
-        stack::pool::give(inner.into_stack());
+    }
+}
+
+/// Returns a finished coroutine's stack to the pool.
+#[inline]
+fn give_back<T>(inner: corosensei::Coroutine<Resume, Suspend, T, Stack>) {
+    stack::pool::give(inner.into_stack());
+    stacks_out::given();
+}
+
+/// Unwinds a suspended body (or drops the captures of an unstarted one) with no executor in
+/// reach, then returns the stack to the pool. Meanwhile the thread is marked
+/// [`context::UNWINDING`]: `co_await!` in the body's destructors can only poll once.
+#[cold]
+#[inline(never)]
+fn unwind_and_give_back<T>(mut inner: corosensei::Coroutine<Resume, Suspend, T, Stack>) {
+    let unwound = {
+        let _restore = Restore::save_and_mark_unwinding();
+        // A body that caught the cancellation (`catch_unwind` around a wait) and then
+        // panicked makes this panic; the stack goes back to the pool all the same.
+        panic::catch_unwind(AssertUnwindSafe(|| inner.force_unwind()))
+    };
+    give_back(inner);
+    if let Err(panic) = unwound {
+        panic::resume_unwind(panic);
+    }
+}
+
+/// What a coroutine body needs in order to wait: its way back to the poller, and the
+/// `Context` of the poll that is running it now. It lives at the bottom of the coroutine's
+/// own stack, so it needs no allocation and is valid for as long as the body runs.
+pub(crate) struct Frame {
+    /// Suspends this coroutine back into [`RawCoroutine::resume`]. It lives on the coroutine's
+    /// stack, below the frame, for as long as the frame.
+    suspend_to: *const SuspendTo,
+    /// The `Context` handed in by the poll that resumed this coroutine most recently.
+    ///
+    /// It is only valid until the coroutine suspends again: every resume overwrites it before
+    /// the body runs, and nothing reads it after a suspend without that.
+    cx: Cell<Resume>,
+    /// True while `co_await!` is inside the `poll` of the future it drives. A `co_await!` that
+    /// finds it set was called from that `poll` and must not suspend (the caller is not
+    /// prepared to be frozen mid-poll), so it panics instead.
+    driving: Cell<bool>,
+    /// Whether the thread was already panicking when this coroutine was last resumed (a
+    /// destructor running during some panic may drive a new coroutine to completion). A
+    /// panic that began since is unwinding this coroutine's own stack, and then it must not
+    /// suspend: see [`Frame::unwinding`].
+    panicking_at_resume: Cell<bool>,
+}
+
+/// What [`current`] finds on this thread.
+#[derive(Clone, Copy)]
+pub(crate) enum Current {
+    /// No coroutine runs on this thread right now.
+    None,
+    /// A suspended coroutine is being dropped and its stack unwound: there is no executor.
+    Unwinding,
+    /// The frame of the coroutine that runs now, at the bottom of the current stack.
+    Running(*const Frame),
+}
+
+/// Which coroutine runs on this thread now.
+#[inline(always)]
+pub(crate) fn current() -> Current {
+    match context::get() {
+        context::NONE => Current::None,
+        context::UNWINDING => Current::Unwinding,
+        frame => Current::Running(frame.cast()),
+    }
+}
+
+impl Frame {
+    /// The frame's address, as the thread-local stores it.
+    #[inline(always)]
+    pub(crate) fn address(&self) -> context::Current {
+        (self as *const Frame).cast()
+    }
+
+    /// Whether `co_await!` is inside the `poll` of the future it drives on this frame.
+    #[inline(always)]
+    pub(crate) fn driving(&self) -> bool {
+        self.driving.get()
+    }
+
+    /// Whether this coroutine's own stack is unwinding: a panic began after its last resume.
+    /// It must not suspend then: nothing would finish the unwinding, and the thread's panic
+    /// state would leak into the code the poller runs next.
+    ///
+    /// (A panic that was already in progress at the resume belongs to the code that polls
+    /// this coroutine, and does not stop it from waiting. A coroutine resumed during a
+    /// panic whose own body then panics too cannot be told apart, and may still suspend.)
+    #[inline(always)]
+    pub(crate) fn unwinding(&self) -> bool {
+        std::thread::panicking() && !self.panicking_at_resume.get()
+    }
+
+    /// Polls `fut` with the `Context` of the poll that resumed this coroutine until it is
+    /// ready, suspending the coroutine on every `Pending`.
+    ///
+    /// # Panics
+    ///
+    /// Inside the `Future::poll` of a future this frame is driving, and on `Pending` while
+    /// this coroutine's own stack unwinds.
+    ///
+    /// # Safety
+    ///
+    /// `self` is the frame [`current`] returned on this thread just now: we run on its stack.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) unsafe fn wait<F: Future>(&self, fut: F) -> F::Output {
+        // SAFETY: forwarded from this function's contract.
+        match unsafe { self.poll_until_ready::<F, false>(fut) } {
+            Some(out) => out,
+            None => unreachable!("corona: only try_wait gives up"),
+        }
+    }
+
+    /// [`Frame::wait`], except that where it would have to suspend while this coroutine's
+    /// stack unwinds it gives up and returns `None` instead of panicking.
+    ///
+    /// # Panics
+    ///
+    /// Inside the `Future::poll` of a future this frame is driving.
+    ///
+    /// # Safety
+    ///
+    /// As [`Frame::wait`].
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) unsafe fn try_wait<F: Future>(&self, fut: F) -> Option<F::Output> {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { self.poll_until_ready::<F, true>(fut) }
+    }
+
+    /// The loop of [`Frame::wait`]; with `GIVE_UP`, `None` where it would have to suspend
+    /// while unwinding.
+    ///
+    /// # Safety
+    ///
+    /// As [`Frame::wait`].
+    #[inline(always)]
+    #[track_caller]
+    unsafe fn poll_until_ready<F: Future, const GIVE_UP: bool>(&self, fut: F) -> Option<F::Output> {
+        if self.driving.get() {
+            reentrant_await();
+        }
+        let mut fut = pin!(fut);
+        loop {
+            let polled = {
+                let _driving = Driving::start(self);
+                // SAFETY: `cx` was stored by the poll that resumed this coroutine, which is
+                // still on the stack of the thread below us: we have not suspended since.
+                let cx = unsafe { &mut *self.cx.get() };
+                fut.as_mut().poll(cx)
+            };
+            match polled {
+                Poll::Ready(out) => return Some(out),
+                Poll::Pending if GIVE_UP && self.unwinding() => return None,
+                // SAFETY: forwarded from this function's contract; `driving` is clear again.
+                Poll::Pending => unsafe { self.suspend(Suspend::Pending) },
+            }
+        }
+    }
+
+    /// Suspends this coroutine back into the poll that resumed it, and returns once a later
+    /// poll resumes it, with that poll's `Context` in place. Every suspend of every coroutine
+    /// passes through here.
+    ///
+    /// # Panics
+    ///
+    /// While this coroutine's own stack unwinds ([`Frame::unwinding`]).
+    ///
+    /// # Safety
+    ///
+    /// Must be called on this frame's own coroutine stack, i.e. `self` is the frame that
+    /// [`current`] returned, with no `Future::poll` of `co_await!` in between.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) unsafe fn suspend(&self, why: Suspend) {
+        if self.unwinding() {
+            cannot_wait_while_unwinding();
+        }
+        // SAFETY: the yielder lives on this stack, below the frame, for as long as the frame;
+        // the caller guarantees we are running on that stack.
+        let cx = unsafe { (*self.suspend_to).suspend(why) };
+        // Resumed: the poll that resumed us restored its own "current" before switching here.
+        self.cx.set(cx);
+        self.panicking_at_resume.set(std::thread::panicking());
+        context::set(self.address());
+    }
+}
+
+/// Marks the frame as inside a `Future::poll` until dropped, even if the poll panics.
+struct Driving<'a>(&'a Frame);
+
+impl<'a> Driving<'a> {
+    #[inline(always)]
+    fn start(frame: &'a Frame) -> Self {
+        frame.driving.set(true);
+        Driving(frame)
+    }
+}
+
+impl Drop for Driving<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.0.driving.set(false);
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn reentrant_await() -> ! {
+    panic!(
+        "corona: co_await! was called from inside the poll() of a future that co_await! is \
+         driving. A Future::poll must not suspend its caller: return Poll::Pending from it, \
+         or wrap the waiting code in its own corona::Coroutine and await that."
+    )
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn cannot_wait_while_unwinding() -> ! {
+    panic!(
+        "corona: co_await! found a pending future while this coroutine is unwinding \
+         (it panicked), so nothing will ever resume it. Destructors that run during \
+         unwinding cannot wait: do the asynchronous clean-up before the coroutine ends, or \
+         spawn it as a task of its own; corona::try_await gives up with an error instead \
+         of panicking."
+    )
+}
+
+/// How many stacks this thread's coroutines hold right now: taken from the pool and not yet
+/// given back. Tests read it (`corona::__private::stacks_out`) to check that cancellation
+/// loses no stack.
+pub(crate) mod stacks_out {
+    use core::cell::Cell;
+
+    thread_local! {
+        static OUT: Cell<usize> = const { Cell::new(0) };
+    }
+
+    #[inline(always)]
+    pub(super) fn taken() {
+        OUT.with(|n| n.set(n.get().wrapping_add(1)));
+    }
+
+    #[inline(always)]
+    pub(super) fn given() {
+        OUT.with(|n| n.set(n.get().wrapping_sub(1)));
+    }
+
+    /// The current count on this thread.
+    pub(crate) fn get() -> usize {
+        OUT.with(Cell::get)
     }
 }

@@ -4,10 +4,9 @@
 use core::fmt;
 use core::future::{Future, IntoFuture};
 use core::pin::pin;
-use core::task::{Context, Poll};
+use core::task::{Context, Poll, Waker};
 
-use crate::context::{self, Current, Frame};
-use crate::raw::Suspend;
+use crate::raw::{self, Current};
 
 /// Waits for a future inside the current coroutine: `co_await!(fut)` is
 /// `corona::await_future(fut)`.
@@ -23,8 +22,19 @@ use crate::raw::Suspend;
 ///   [`try_await`] to find out instead.
 /// * Inside the `Future::poll` of a future that `co_await!` is driving: a `poll` must not
 ///   suspend its caller.
-/// * When the future is pending while the coroutine is unwinding (a destructor run by a
-///   panic or by dropping the coroutine): nothing would ever resume it.
+/// * When the future is pending while the coroutine's own stack unwinds (a destructor run
+///   by a panic in the coroutine, or by dropping it while suspended): nothing would ever
+///   resume it. A destructor that runs during unwinding cannot let a panic out, so there
+///   this **aborts the process**; use [`try_await`], which returns an error instead.
+///
+/// # Cancellation
+///
+/// Dropping a suspended coroutine unwinds its stack, and its destructors run with no
+/// executor behind them. `co_await!` in such a destructor polls the future once (with a
+/// waker that does nothing): a future that is already ready, such as an uncontended
+/// `tokio::sync::Mutex::lock()`, gives its output as usual; one that is pending cannot be
+/// waited for, and `co_await!` panics, which aborts (see above). The panic reports the
+/// line of the `co_await!`.
 ///
 /// # Examples
 ///
@@ -40,17 +50,33 @@ use crate::raw::Suspend;
 /// # });
 /// ```
 #[inline(always)]
+#[track_caller]
 pub fn await_future<F: IntoFuture>(fut: F) -> F::Output {
-    match context::current() {
+    match raw::current() {
         // SAFETY: `current` returned the frame of the coroutine running on this stack.
-        Current::Frame(frame) => unsafe { wait_in(&*frame, fut.into_future()) },
+        Current::Running(frame) => unsafe { (*frame).wait(fut.into_future()) },
         Current::None => outside_of_a_coroutine(),
-        Current::Unwinding => dropped_coroutine(),
+        Current::Unwinding => match poll_once_without_executor(fut.into_future()) {
+            Some(out) => out,
+            None => cannot_wait_in_a_dropped_coroutine(),
+        },
     }
 }
 
-/// Like [`await_future`], but outside of a coroutine it returns [`NotInCoroutine`] instead of
-/// panicking (and does not poll the future).
+/// Like [`await_future`], but where `co_await!` cannot wait it returns [`NotInCoroutine`]
+/// instead of panicking:
+///
+/// * outside of a coroutine (without polling the future);
+/// * in a destructor of a coroutine that is being dropped, when the future is not ready at
+///   once (it is polled once, and a ready output is returned as `Ok`);
+/// * when the future is pending while the coroutine's own stack unwinds after a panic.
+///
+/// So a destructor can try asynchronous clean-up without risking an abort.
+///
+/// # Panics
+///
+/// Inside the `Future::poll` of a future that `co_await!` is driving, like
+/// [`await_future`].
 ///
 /// # Examples
 ///
@@ -63,17 +89,43 @@ pub fn await_future<F: IntoFuture>(fut: F) -> F::Output {
 /// assert_eq!(inside, Ok(1));
 /// # });
 /// ```
+///
+/// In a destructor that runs while a suspended coroutine is dropped:
+///
+/// ```
+/// struct Flush;
+/// impl Drop for Flush {
+///     fn drop(&mut self) {
+///         // Ready at once: the value, even with no executor.
+///         assert_eq!(corona::try_await(async { "flushed" }), Ok("flushed"));
+///         // Pending: an error, not a panic (which would abort here).
+///         assert!(corona::try_await(futures::future::pending::<()>()).is_err());
+///     }
+/// }
+///
+/// let mut c = corona::Coroutine::new(|| {
+///     let _flush = Flush;
+///     corona::co_await!(futures::future::pending::<()>());
+/// });
+/// # use futures::FutureExt;
+/// assert!((&mut c).now_or_never().is_none()); // suspended
+/// drop(c); // unwinds its stack: `Flush::drop` runs
+/// ```
 #[inline]
+#[track_caller]
 pub fn try_await<F: IntoFuture>(fut: F) -> Result<F::Output, NotInCoroutine> {
-    match context::current() {
+    let out = match raw::current() {
         // SAFETY: `current` returned the frame of the coroutine running on this stack.
-        Current::Frame(frame) => Ok(unsafe { wait_in(&*frame, fut.into_future()) }),
-        Current::None | Current::Unwinding => Err(NotInCoroutine),
-    }
+        Current::Running(frame) => unsafe { (*frame).try_wait(fut.into_future()) },
+        Current::None => None,
+        Current::Unwinding => poll_once_without_executor(fut.into_future()),
+    };
+    out.ok_or(NotInCoroutine)
 }
 
 /// Whether `co_await!` can suspend here: true inside a coroutine body (at any depth), false
-/// outside one and inside the `Future::poll` of a future that `co_await!` drives.
+/// outside one, inside the `Future::poll` of a future that `co_await!` drives, and in
+/// destructors that run while the coroutine unwinds.
 ///
 /// # Examples
 ///
@@ -84,9 +136,12 @@ pub fn try_await<F: IntoFuture>(fut: F) -> Result<F::Output, NotInCoroutine> {
 /// # });
 /// ```
 pub fn in_coroutine() -> bool {
-    match context::current() {
-        // SAFETY: `current` returned the frame of the coroutine running on this stack.
-        Current::Frame(frame) => unsafe { !(*frame).driving.get() },
+    match raw::current() {
+        Current::Running(frame) => {
+            // SAFETY: `current` returned the frame of the coroutine running on this stack.
+            let frame = unsafe { &*frame };
+            !frame.driving() && !frame.unwinding()
+        }
         Current::None | Current::Unwinding => false,
     }
 }
@@ -95,7 +150,7 @@ pub fn in_coroutine() -> bool {
 ///
 /// # Panics
 ///
-/// Outside of a coroutine, like [`await_future`].
+/// Outside of a coroutine, like [`await_future`]; the panic reports the caller's line.
 ///
 /// # Examples
 ///
@@ -110,6 +165,7 @@ pub fn in_coroutine() -> bool {
 /// assert_eq!(done.await, "done");
 /// # });
 /// ```
+#[track_caller]
 pub fn yield_now() {
     await_future(YieldNow { yielded: false })
 }
@@ -126,54 +182,19 @@ impl fmt::Display for NotInCoroutine {
 
 impl std::error::Error for NotInCoroutine {}
 
-/// Polls `fut` with the frame's current `Context` until it is ready, suspending the coroutine
-/// on every `Pending`.
-///
-/// # Safety
-///
-/// `frame` is the frame [`context::current`] returned on this thread just now.
-#[inline(always)]
-unsafe fn wait_in<F: Future>(frame: &Frame, fut: F) -> F::Output {
-    if frame.driving.get() {
-        reentrant_await();
-    }
-    let mut fut = pin!(fut);
-    loop {
-        let polled = {
-            let _driving = Driving::start(frame);
-            // SAFETY: `cx` was stored by the poll that resumed this coroutine, which is still
-            // on the stack of the thread below us: we have not suspended since.
-            let cx = unsafe { &mut *frame.cx.get() };
-            fut.as_mut().poll(cx)
-        };
-        match polled {
-            Poll::Ready(out) => return out,
-            // SAFETY: forwarded from this function's contract.
-            Poll::Pending => unsafe { frame.suspend(Suspend::Pending) },
-        }
-    }
-}
-
-/// Marks the frame as inside a `Future::poll` until dropped, even if the poll panics.
-struct Driving<'a>(&'a Frame);
-
-impl<'a> Driving<'a> {
-    #[inline]
-    fn start(frame: &'a Frame) -> Self {
-        frame.driving.set(true);
-        Driving(frame)
-    }
-}
-
-impl Drop for Driving<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        self.0.driving.set(false);
+/// Polls `fut` once with a waker that does nothing: a dropped coroutine's destructors have no
+/// executor that could wake them. `None` when it is pending.
+fn poll_once_without_executor<F: Future>(fut: F) -> Option<F::Output> {
+    let fut = pin!(fut);
+    match fut.poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(out) => Some(out),
+        Poll::Pending => None,
     }
 }
 
 #[cold]
 #[inline(never)]
+#[track_caller]
 fn outside_of_a_coroutine() -> ! {
     panic!(
         "corona: co_await! was called outside of a coroutine, where nothing can be suspended. \
@@ -185,21 +206,15 @@ fn outside_of_a_coroutine() -> ! {
 
 #[cold]
 #[inline(never)]
-fn dropped_coroutine() -> ! {
+#[track_caller]
+fn cannot_wait_in_a_dropped_coroutine() -> ! {
     panic!(
-        "corona: co_await! was called while a suspended coroutine is being dropped: its \
-         destructors run with no executor, so they cannot wait. Do the asynchronous clean-up \
-         before the coroutine ends, or spawn it as a task of its own."
-    )
-}
-
-#[cold]
-#[inline(never)]
-fn reentrant_await() -> ! {
-    panic!(
-        "corona: co_await! was called from inside the poll() of a future that co_await! is \
-         driving. A Future::poll must not suspend its caller: return Poll::Pending from it, \
-         or wrap the waiting code in its own corona::Coroutine and await that."
+        "corona: co_await! found a pending future in a destructor of a suspended coroutine \
+         that is being dropped (cancelled). Its destructors run with no executor, so only a \
+         future that is ready at once can be awaited there. Inside a destructor this panic \
+         aborts the process: use corona::try_await, which returns Err(NotInCoroutine) here, \
+         do the asynchronous clean-up before the coroutine ends, or spawn it as a task of \
+         its own."
     )
 }
 

@@ -132,3 +132,24 @@ impl Drop for SendGuard {
         self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+/// Runs `body` only in a re-executed child process, for cases whose failure aborts the
+/// process (a panic in a destructor during unwinding). `test` must be the calling test's
+/// name. The parent fails unless the child exited successfully *and* reached the end of
+/// `body` (a filter that matched no test would also exit successfully).
+pub fn run_in_child_process(test: &str, body: impl FnOnce()) {
+    const DONE: &str = "corona-tests: child body completed";
+    if is_child(test) {
+        body();
+        println!("{DONE}");
+        return;
+    }
+    let out = run_child(test, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(DONE),
+        "the child process running {test} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
