@@ -109,6 +109,7 @@ pub trait CoStreamExt: Stream + Unpin {
     /// });
     /// ```
     #[inline]
+    #[track_caller]
     fn co_next(&mut self) -> Option<Self::Item> {
         await_future(StreamExt::next(self))
     }
@@ -194,6 +195,7 @@ impl<S: Stream + Unpin> Iterator for CoIter<S> {
     type Item = S::Item;
 
     #[inline]
+    #[track_caller]
     fn next(&mut self) -> Option<S::Item> {
         self.stream.co_next()
     }
@@ -263,6 +265,7 @@ pub trait CoSinkExt<I>: Sink<I> + Unpin {
     /// });
     /// ```
     #[inline]
+    #[track_caller]
     fn co_send(&mut self, item: I) -> Result<(), Self::Error> {
         await_future(SinkExt::send(self, item))
     }
@@ -298,6 +301,7 @@ pub trait CoSinkExt<I>: Sink<I> + Unpin {
     /// });
     /// ```
     #[inline]
+    #[track_caller]
     fn co_feed(&mut self, item: I) -> Result<(), Self::Error> {
         await_future(SinkExt::feed(self, item))
     }
@@ -330,6 +334,7 @@ pub trait CoSinkExt<I>: Sink<I> + Unpin {
     /// });
     /// ```
     #[inline]
+    #[track_caller]
     fn co_flush(&mut self) -> Result<(), Self::Error> {
         await_future(SinkExt::flush(self))
     }
@@ -361,6 +366,7 @@ pub trait CoSinkExt<I>: Sink<I> + Unpin {
     /// });
     /// ```
     #[inline]
+    #[track_caller]
     fn co_close(&mut self) -> Result<(), Self::Error> {
         await_future(SinkExt::close(self))
     }
