@@ -24,7 +24,10 @@ use crate::stack::{self, DEFAULT_STACK_SIZE};
 ///   borrow.) The futures it awaits may borrow: they live on its stack.
 /// * **Cancellation**: dropping a suspended coroutine unwinds its stack, so every destructor
 ///   on it runs, at every depth, including the future it was waiting for. This needs
-///   `panic = "unwind"` (the default). Dropping one that never ran drops the closure.
+///   `panic = "unwind"` (the default). Dropping one that never ran drops the closure. The
+///   destructors have no executor: `co_await!` there returns the output of a future that
+///   is ready at once, and cannot wait for a pending one (see
+///   [`await_future`](crate::await_future#cancellation)).
 /// * **Panics** in the body resume out of `poll`, on the poller's thread.
 ///
 /// # Examples

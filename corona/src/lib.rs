@@ -89,20 +89,125 @@
 //!   aborts the process.
 //! * **Misuse panics with advice** rather than misbehaving: `co_await!` outside of a
 //!   coroutine, or inside the `Future::poll` of a future that `co_await!` is driving (which
-//!   would freeze that `poll` half-way). [`try_await`] and [`in_coroutine`] ask first.
+//!   would freeze that `poll` half-way). [`try_await`] and [`in_coroutine`] ask first. The
+//!   panic names the line of the call that misused it.
+//! * **Never suspend inside a scope that sets and restores a thread-local.** This cannot be
+//!   enforced, so it is yours to keep: see [below](#thread-locals-set-for-a-scope).
+//! * **Cancellation is unwinding**, with all that implies for `catch_unwind` and for
+//!   destructors that panic: see [below](#cancellation-and-panics).
+//!
+//! ## Thread-locals set for a scope
+//!
+//! A scope that sets a thread-local and restores the previous value when it ends
+//! (`scoped-tls`'s `set`, `tokio::task_local!`'s `sync_scope`, a hand-written guard over a
+//! `Cell`) assumes that scopes on one thread nest. Coroutines on one thread interleave: a
+//! wait inside such a scope lets other coroutines run, set and restore the same
+//! thread-local, and the scopes end in the wrong order. Each coroutine then reads the
+//! others' values, and the scopes restore each other's. With `scoped-tls`, whose values
+//! are references, safe code then reads freed memory.
+//!
+//! ```
+//! use std::cell::Cell;
+//!
+//! thread_local! {
+//!     static USER: Cell<&'static str> = const { Cell::new("nobody") };
+//! }
+//!
+//! /// Sets `USER` until dropped, then puts the previous value back.
+//! struct AsUser(&'static str);
+//!
+//! fn as_user(name: &'static str) -> AsUser {
+//!     AsUser(USER.replace(name))
+//! }
+//!
+//! impl Drop for AsUser {
+//!     fn drop(&mut self) {
+//!         USER.set(self.0);
+//!     }
+//! }
+//!
+//! // WRONG: the scope spans a wait.
+//! fn handle(name: &'static str) -> &'static str {
+//!     let _scope = as_user(name);
+//!     corona::yield_now(); // other coroutines run here, and set USER too
+//!     USER.get()
+//! }
+//!
+//! let both = futures::future::join(
+//!     corona::Coroutine::new(|| handle("alice")),
+//!     corona::Coroutine::new(|| handle("bob")),
+//! );
+//! let seen = futures::executor::block_on(both);
+//! assert_eq!(seen, ("bob", "nobody")); // each saw someone else
+//! assert_eq!(USER.get(), "alice"); // and a value outlived its scope
+//! # USER.set("nobody");
+//!
+//! // RIGHT: wait first, and keep the scope inside code that does not wait.
+//! fn handle_well(name: &'static str) -> &'static str {
+//!     corona::yield_now();
+//!     let _scope = as_user(name);
+//!     USER.get()
+//! }
+//!
+//! let both = futures::future::join(
+//!     corona::Coroutine::new(|| handle_well("alice")),
+//!     corona::Coroutine::new(|| handle_well("bob")),
+//! );
+//! assert_eq!(futures::executor::block_on(both), ("alice", "bob"));
+//! assert_eq!(USER.get(), "nobody");
+//! ```
+//!
+//! The other fix is to take the value out before waiting (clone what the scope provides
+//! into a local) and not read the thread-local after the wait. Thread-locals that are
+//! only read, or set once per thread, are fine.
 //!
 //! # Cancellation and panics
 //!
 //! Dropping a coroutine cancels it, as with any future: a suspended one is unwound from the
 //! point where it waits, running the destructors of every frame and of the awaited future;
 //! one that never ran drops its closure. So `tokio::time::timeout`, `select` and
-//! `JoinHandle::abort` work on coroutines as they do on async blocks. Destructors that run
-//! during that unwinding cannot wait: there is no executor behind them, and `co_await!`
-//! there panics saying so (do asynchronous clean-up before returning, or spawn it).
+//! `JoinHandle::abort` work on coroutines as they do on async blocks.
+//!
+//! The destructors that run during that unwinding have no executor behind them.
+//! `co_await!` there polls the future once: a future that is already ready (an
+//! uncontended `tokio::sync::Mutex::lock()`, a coroutine that finishes without waiting)
+//! gives its output; one that is pending cannot be waited for, and `co_await!` panics,
+//! which inside a destructor **aborts the process**. [`try_await`] returns an error
+//! instead. Do asynchronous clean-up before the body returns, or spawn it as a task.
+//!
+//! Cancellation *is* a panic unwinding the coroutine's stack, so:
+//!
+//! * `catch_unwind` around a `co_await!` catches the cancellation too. The body then runs on
+//!   with no executor, and its next wait for a pending future fails. Do not swallow what
+//!   you catch across a wait: `resume_unwind` a payload that is not your own.
+//! * A destructor that panics while a suspended coroutine is dropped aborts the process,
+//!   as any panic escaping a destructor during unwinding does.
+//!
+//! ```
+//! use std::panic::catch_unwind;
+//! use futures::FutureExt;
+//!
+//! let mut c = corona::Coroutine::new(|| {
+//!     // WRONG: this catches the cancellation as well as the panics it meant to.
+//!     let caught = catch_unwind(|| corona::co_await!(futures::future::pending::<()>()));
+//!     assert!(caught.is_err(), "the coroutine is being dropped");
+//!     // No executor any more: a pending future cannot be waited for.
+//!     assert!(corona::try_await(futures::future::pending::<()>()).is_err());
+//! });
+//! assert!((&mut c).now_or_never().is_none()); // suspended
+//! drop(c); // cancels it
+//! ```
+//!
+//! A coroutine never suspends while its own stack unwinds: a destructor run by a panic in
+//! the body can await ready futures, and a pending one panics as above. Coroutines that
+//! have nothing to do with the panic work normally: a destructor may drive a new
+//! coroutine or generator to completion (with `futures::executor::block_on`, say) while
+//! some panic, or some other coroutine's cancellation, is in progress.
 //!
 //! A panic in a body unwinds the coroutine's stack and resumes out of `poll` on the poller's
 //! thread, where `catch_unwind`, tokio's `JoinError::is_panic` or [`JoinError::is_panic`]
-//! see it. Polling the coroutine again afterwards panics.
+//! see it. The coroutine is then finished ([`Coroutine::is_finished`]); polling it again
+//! panics.
 //!
 //! ```
 //! use std::time::Duration;
@@ -328,8 +433,10 @@ pub use corona_macros::test;
 ///
 /// # Panics
 ///
-/// Outside of a coroutine (the message contains `outside of a coroutine`), and inside the
-/// `Future::poll` of a future that `co_await!` is driving. See
+/// Outside of a coroutine (the message contains `outside of a coroutine`), inside the
+/// `Future::poll` of a future that `co_await!` is driving, and for a pending future in a
+/// destructor while the coroutine unwinds (there the panic aborts the process; use
+/// [`try_await`](crate::try_await)). The panic names the line of the `co_await!`. See
 /// [`await_future`](crate::await_future).
 ///
 /// # Examples

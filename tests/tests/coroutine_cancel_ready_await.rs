@@ -124,3 +124,22 @@ fn a_pending_future_awaited_by_a_cancelled_destructor_aborts_the_process() {
     assert!(!stdout.contains("not aborted"), "{stdout}");
     assert!(stderr.contains("corona::try_await"), "{stderr}");
 }
+
+#[test]
+fn a_destructor_that_panics_while_a_cancelled_coroutine_unwinds_aborts_the_process() {
+    // As documented: cancellation is unwinding, and a panic escaping a destructor during
+    // unwinding aborts.
+    const NAME: &str =
+        "a_destructor_that_panics_while_a_cancelled_coroutine_unwinds_aborts_the_process";
+    if corona_tests::is_child(NAME) {
+        in_a_cancelled_destructor(|| panic!("a destructor panics"));
+        println!("not aborted");
+        return;
+    }
+    let out = run_child(NAME, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    assert!(!stdout.contains("not aborted"), "{stdout}");
+    assert!(stderr.contains("a destructor panics"), "{stderr}");
+}
