@@ -228,10 +228,14 @@ pub(crate) enum Current {
 /// Which coroutine runs on this thread now.
 #[inline(always)]
 pub(crate) fn current() -> Current {
-    match context::get() {
-        context::NONE => Current::None,
-        context::UNWINDING => Current::Unwinding,
-        frame => Current::Running(frame.cast()),
+    let current = context::get();
+    // One comparison on the hot path: both tags are below every real address.
+    if current.addr() > context::UNWINDING.addr() {
+        Current::Running(current.cast())
+    } else if current == context::NONE {
+        Current::None
+    } else {
+        Current::Unwinding
     }
 }
 
