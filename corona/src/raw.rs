@@ -17,7 +17,9 @@
 //!    the body inside `suspend` (step 2).
 //!
 //! The safe types above decide what a step means ([`Coroutine`](crate::Coroutine),
-//! [`Generator`](crate::Generator)); `wait.rs` holds the public entry points.
+//! [`Generator`](crate::Generator)); `wait.rs` holds the public entry points. Bodies that
+//! borrow start through [`RawCoroutine::new_unchecked`], and every suspend of every coroutine
+//! passes through [`Frame::suspend`]: the two places to extend the protocol.
 //!
 //! Dropping a suspended [`RawCoroutine`] unwinds its stack with no executor behind it: the
 //! thread is marked [`context::UNWINDING`] meanwhile, so `co_await!` in a destructor can tell.

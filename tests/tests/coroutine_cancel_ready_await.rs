@@ -143,3 +143,24 @@ fn a_destructor_that_panics_while_a_cancelled_coroutine_unwinds_aborts_the_proce
     assert!(!stdout.contains("not aborted"), "{stdout}");
     assert!(stderr.contains("a destructor panics"), "{stderr}");
 }
+
+#[test]
+fn a_body_that_catches_its_cancellation_cannot_wait_again_and_its_stack_comes_back() {
+    // `catch_unwind` around a wait catches the cancellation; the body runs on without an
+    // executor, its next co_await! of a pending future panics, and that panic comes out of
+    // the `drop`. The stack goes back to the pool all the same.
+    let stacks = corona::__private::stacks_in_use();
+    let after_catch = Rc::new(RefCell::new(None));
+    let seen = after_catch.clone();
+    let mut c = Coroutine::new(move || {
+        let caught = catch_unwind(|| co_await!(future::pending::<()>()));
+        *seen.borrow_mut() = Some((caught.is_err(), co_await!(async { "ready" })));
+        co_await!(future::pending::<()>());
+    });
+    assert!((&mut c).now_or_never().is_none());
+    let dropped = catch_unwind(AssertUnwindSafe(|| drop(c)));
+    let message = panic_message(&*dropped.expect_err("the second wait fails"));
+    assert!(message.contains("being dropped"), "{message}");
+    assert_eq!(*after_catch.borrow(), Some((true, "ready")));
+    assert_eq!(corona::__private::stacks_in_use(), stacks);
+}
