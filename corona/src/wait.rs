@@ -170,13 +170,18 @@ pub fn yield_now() {
     await_future(YieldNow { yielded: false })
 }
 
-/// The error of [`try_await`]: there is no coroutine to suspend on this thread here.
+/// The error of [`try_await`]: there is no coroutine that could be suspended here. Either
+/// no coroutine runs on this thread, or the one that runs is unwinding (it panicked, or it
+/// is being dropped) and the future was not ready at once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NotInCoroutine;
 
 impl fmt::Display for NotInCoroutine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("not running inside a corona coroutine, so there is nothing to suspend")
+        f.write_str(
+            "not running inside a corona coroutine that can wait (outside of any, or in one \
+             that is unwinding), so there is nothing to suspend",
+        )
     }
 }
 
