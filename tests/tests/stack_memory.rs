@@ -58,3 +58,81 @@ fn rss_falls_after_a_burst() {
         "start {start}, peak {peak}, end {end}"
     );
 }
+
+/// How many idle stacks the pool may hold after a burst with a limit of `limit`: the limit
+/// plus one release batch (a quarter of it, 1 to 64).
+///
+/// (If the pool's retention changes, e.g. to decay over time with an explicit trim, this
+/// and [`settle_pool`] are the two places to adapt.)
+fn retained_after_burst(limit: usize) -> usize {
+    limit + (limit / 4).clamp(1, 64)
+}
+
+/// Lets the pool reach its resting state after a burst. Today the extra stacks are released
+/// as they come back, so there is nothing to wait for.
+fn settle_pool() {}
+
+#[test]
+fn the_pool_keeps_no_more_than_its_bound() {
+    // Its own process: the pool limit is process-wide and RSS is per process.
+    const NAME: &str = "the_pool_keeps_no_more_than_its_bound";
+    const LIMIT: usize = 4;
+    const BURST: usize = 200;
+    const DEEP: usize = 256 * 1024;
+    if !corona_tests::is_child(NAME) {
+        corona_tests::assert_child_succeeds(NAME, &[]);
+        return;
+    }
+    #[inline(never)]
+    fn touch_deep() -> u8 {
+        let buf = std::hint::black_box([3u8; DEEP]);
+        buf[DEEP - 1]
+    }
+    corona::set_stack_pool_limit(LIMIT);
+    let (start, peak, end) = corona::run(|| {
+        // Room for the touched buffer and a debug build's copy of it.
+        let big = || corona::Builder::new().stack_size(4 * DEEP);
+        // Warm up the runtime and the allocator's bookkeeping before measuring.
+        corona::co_await!(tokio::task::spawn_local(big().build(touch_deep))).unwrap();
+        let start = rss_bytes();
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let started = Rc::new(Cell::new(0));
+        let handles: Vec<_> = (0..BURST)
+            .map(|_| {
+                let mut rx = rx.clone();
+                let started = started.clone();
+                tokio::task::spawn_local(big().build(move || {
+                    let b = touch_deep();
+                    started.set(started.get() + 1);
+                    corona::co_await!(rx.wait_for(|go| *go)).unwrap();
+                    b
+                }))
+            })
+            .collect();
+        // Bounded by the number of coroutines: each yield lets every spawned one run.
+        for _ in 0..BURST {
+            if started.get() == BURST {
+                break;
+            }
+            corona::yield_now();
+        }
+        assert_eq!(started.get(), BURST);
+        let peak = rss_bytes();
+        tx.send(true).unwrap();
+        for h in handles {
+            assert_eq!(corona::co_await!(h).unwrap(), 3);
+        }
+        settle_pool();
+        (start, peak, rss_bytes())
+    });
+    let kept = end.saturating_sub(start);
+    println!("rss: start {start}, peak {peak}, end {end}");
+    assert!(peak >= start + BURST * DEEP * 9 / 10, "the burst did not touch its stacks");
+    // What the pool may keep, plus 8 stacks' worth of slack for the heap.
+    let allowed = (retained_after_burst(LIMIT) + 8) * (DEEP + 2 * 4096);
+    assert!(
+        kept <= allowed,
+        "{kept} bytes still resident after the burst, {allowed} allowed \
+         (start {start}, peak {peak}, end {end})"
+    );
+}

@@ -35,8 +35,9 @@ fn none_outside_a_coroutine() {
 
 #[test]
 fn reports_size_depth_and_high_water() {
-    // Stacks start with no pages, so the high-water mark is this coroutine's alone.
-    corona::set_stack_pool_limit(0);
+    // A size no other test of this binary uses: the stack comes fresh from the allocator,
+    // with no page touched by an earlier coroutine, so the high-water mark is this one's.
+    // (No process-wide setting changed: the tests of this binary run in parallel.)
     let c = corona::Builder::new().stack_size(1024 * 1024).build(|| {
         let start = corona::stack_usage().unwrap();
         let deep = deepest_usage(32);
