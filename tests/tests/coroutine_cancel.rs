@@ -179,7 +179,9 @@ fn a_coroutine_dropped_inside_another_unwinds_outside_of_any_coroutine() {
             let _probe = probe;
             co_await!(PendingForever(()));
         });
-        let first = co_await!(future::poll_fn(|cx| Poll::Ready(Pin::new(&mut inner).poll(cx))));
+        let first = co_await!(future::poll_fn(|cx| Poll::Ready(
+            Pin::new(&mut inner).poll(cx)
+        )));
         assert!(first.is_pending(), "the inner coroutine must be waiting");
         drop(inner);
         // The dropping coroutine is itself again, and can still wait.

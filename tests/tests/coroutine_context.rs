@@ -42,7 +42,10 @@ impl Future for RecordsWakers {
 
 #[test]
 fn each_resume_sees_the_waker_of_its_own_poll() {
-    let (a, b) = (Arc::new(CountWakes::default()), Arc::new(CountWakes::default()));
+    let (a, b) = (
+        Arc::new(CountWakes::default()),
+        Arc::new(CountWakes::default()),
+    );
     let (waker_a, waker_b) = (Waker::from(a.clone()), Waker::from(b.clone()));
     // Both contexts live to the end: a resume that kept an earlier one would read a valid
     // but wrong `Context`, and fail the assertions below rather than crash.
@@ -57,7 +60,10 @@ fn each_resume_sees_the_waker_of_its_own_poll() {
     {
         let seen = seen.borrow();
         assert!(seen[0].will_wake(&waker_a), "first poll: waker A");
-        assert!(seen[1].will_wake(&waker_b), "second poll: waker B, not A again");
+        assert!(
+            seen[1].will_wake(&waker_b),
+            "second poll: waker B, not A again"
+        );
         // The future wakes whoever polled it last: B, and only B.
         seen[1].wake_by_ref();
     }
@@ -65,5 +71,8 @@ fn each_resume_sees_the_waker_of_its_own_poll() {
     assert_eq!(b.0.load(Ordering::SeqCst), 1);
 
     assert_eq!(Pin::new(&mut c).poll(&mut cx_a), Poll::Ready(3));
-    assert!(seen.borrow()[2].will_wake(&waker_a), "third poll: waker A again");
+    assert!(
+        seen.borrow()[2].will_wake(&waker_a),
+        "third poll: waker A again"
+    );
 }

@@ -148,7 +148,9 @@ fn a_destructor_cannot_wait_while_its_own_coroutine_unwinds() {
             let _waits = WaitsInDrop;
             panic!("the body fails");
         });
-        let polled = catch_unwind(AssertUnwindSafe(|| futures::FutureExt::now_or_never(&mut c)));
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            futures::FutureExt::now_or_never(&mut c)
+        }));
         // Only reached if the destructor suspended instead of refusing.
         eprintln!("the destructor suspended; poll returned: {polled:?}");
         std::mem::forget(c);

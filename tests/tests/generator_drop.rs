@@ -117,10 +117,15 @@ fn a_finished_generator_dropped_its_body_already() {
 #[test]
 fn many_early_drops_reuse_stacks_and_unwind_each_one() {
     let drops = DropCounter::new();
+    let stacks = std::rc::Rc::new(std::cell::RefCell::new(std::collections::HashSet::new()));
     for round in 0..1_000u32 {
         let body_drops = drops.clone();
+        let stacks = stacks.clone();
         let mut gen = corona::generator(move |y| {
             let _guard = body_drops.guard();
+            stacks
+                .borrow_mut()
+                .insert(corona::stack_usage().unwrap().range());
             loop {
                 y.yield_(round);
             }
@@ -128,6 +133,13 @@ fn many_early_drops_reuse_stacks_and_unwind_each_one() {
         assert_eq!(futures::executor::block_on(gen.next()), Some(round));
     }
     assert_eq!(drops.dropped(), 1_000);
+    // Each dropped generator gave its stack back, and the next one took that same stack.
+    assert_eq!(
+        stacks.borrow().len(),
+        1,
+        "1,000 generators used {:?}",
+        stacks.borrow()
+    );
 }
 
 #[test]

@@ -211,8 +211,14 @@ fn tiny_sizes_get_the_minimum_stack() {
     if is_child(NAME) {
         let size_of_stack = || corona::stack_usage().unwrap().size();
         for asked in [0, 1, 4096, corona::MIN_STACK_SIZE - 1] {
-            let c = corona::Builder::new().stack_size(asked).build(size_of_stack);
-            assert_eq!(futures::executor::block_on(c), corona::MIN_STACK_SIZE, "{asked}");
+            let c = corona::Builder::new()
+                .stack_size(asked)
+                .build(size_of_stack);
+            assert_eq!(
+                futures::executor::block_on(c),
+                corona::MIN_STACK_SIZE,
+                "{asked}"
+            );
         }
         let mut gen = corona::Generator::with_stack_size(1, move |y| y.yield_(size_of_stack()));
         let from_gen = futures::executor::block_on(futures::StreamExt::next(&mut gen));

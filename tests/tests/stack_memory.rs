@@ -127,7 +127,10 @@ fn the_pool_keeps_no_more_than_its_bound() {
     });
     let kept = end.saturating_sub(start);
     println!("rss: start {start}, peak {peak}, end {end}");
-    assert!(peak >= start + BURST * DEEP * 9 / 10, "the burst did not touch its stacks");
+    assert!(
+        peak >= start + BURST * DEEP * 9 / 10,
+        "the burst did not touch its stacks"
+    );
     // What the pool may keep, plus 8 stacks' worth of slack for the heap.
     let allowed = (retained_after_burst(LIMIT) + 8) * (DEEP + 2 * 4096);
     assert!(
