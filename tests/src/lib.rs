@@ -177,15 +177,20 @@ impl<G> std::future::Future for PendingForever<G> {
     }
 }
 
-/// Recurses `depth` frames of at least 1 KiB each (not optimised away) and returns `depth`.
+/// Calls `at_the_bottom` below `depth` frames of at least 1 KiB each (which the optimiser
+/// cannot remove) and returns its result.
 #[inline(never)]
-pub fn recurse_kib(depth: u32) -> u32 {
-    let frame = std::hint::black_box([depth as u8; 1024]);
-    if depth == 0 {
-        0
+pub fn recurse_kib<T>(depth: u32, at_the_bottom: &mut dyn FnMut() -> T) -> T {
+    // Borrowed into `black_box`, not moved: a debug build then keeps one copy, 1 KiB.
+    let frame = [depth as u8; 1024];
+    std::hint::black_box(&frame);
+    let out = if depth == 0 {
+        at_the_bottom()
     } else {
-        recurse_kib(depth - 1) + u32::from(frame[7] == depth as u8)
-    }
+        recurse_kib(depth - 1, at_the_bottom)
+    };
+    std::hint::black_box(&frame);
+    out
 }
 
 /// Inside a coroutine: waits for `fut`, failing the test if it is not ready within `limit`.

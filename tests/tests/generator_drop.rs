@@ -48,24 +48,13 @@ fn early_drop_at_a_yield_runs_destructors_at_every_depth() {
     );
 }
 
-/// Pending forever, with a guard of its own.
-struct NeverReady(#[allow(dead_code)] corona_tests::Guard);
-
-impl std::future::Future for NeverReady {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-        Poll::Pending
-    }
-}
-
 #[test]
 fn early_drop_while_waiting_drops_the_awaited_future_too() {
     let drops = DropCounter::new();
     let body_drops = drops.clone();
     let mut gen = corona::generator(move |y: &Yielder<u8>| {
         let _guard = body_drops.guard();
-        co_await!(NeverReady(body_drops.guard()));
+        co_await!(corona_tests::PendingForever(body_drops.guard()));
         y.yield_(1);
     });
     let waker = futures::task::noop_waker();
