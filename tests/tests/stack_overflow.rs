@@ -47,7 +47,7 @@ fn overflow_in_a_builder_coroutine_names_its_size() {
     if is_child(NAME) {
         let c = corona::Builder::new()
             .stack_size(100 * 1024)
-            .build(|| recurse_forever());
+            .build(recurse_forever);
         futures::executor::block_on(c);
         return;
     }
@@ -62,7 +62,7 @@ fn overflow_on_a_second_thread_is_reported() {
         std::thread::spawn(|| {
             let c = corona::Builder::new()
                 .stack_size(32 * 1024)
-                .build(|| recurse_forever());
+                .build(recurse_forever);
             futures::executor::block_on(c)
         })
         .join()
@@ -102,7 +102,7 @@ fn thread_stack_overflow_is_still_reported_by_std() {
         assert_eq!(futures::executor::block_on(corona::Coroutine::new(|| 5)), 5);
         std::thread::Builder::new()
             .stack_size(64 * 1024)
-            .spawn(|| recurse_forever())
+            .spawn(recurse_forever)
             .unwrap()
             .join()
             .unwrap();
