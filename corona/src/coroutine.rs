@@ -47,7 +47,7 @@ use crate::stack::{self, DEFAULT_STACK_SIZE};
 ///
 /// Not `Send`:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// fn assert_send<T: Send>(_: T) {}
 /// assert_send(corona::Coroutine::new(|| 1));
 /// ```
@@ -58,8 +58,21 @@ pub struct Coroutine<T> {
     /// later poll can say what happened.
     raw: Option<RawCoroutine<T>>,
     /// Neither `Send` nor `Sync`: the stack belongs to the thread that first ran it.
-    _not_send: PhantomData<*mut ()>,
+    _not_send: StaysOnItsThread,
 }
+
+/// Makes the type holding it neither `Send` nor `Sync`, and changes no other auto trait
+/// (`Unpin`, `UnwindSafe`, `RefUnwindSafe` stay). [`Coroutine`], [`Generator`](crate::Generator)
+/// and [`Yielder`](crate::Yielder) hold one: a coroutine's stack never changes thread.
+///
+/// A trait object rather than a raw pointer, so that the compiler's error names the reason:
+/// "`(dyn CoroutineStackStaysOnItsThread + ...)` cannot be sent between threads safely".
+pub(crate) type StaysOnItsThread = PhantomData<
+    dyn CoroutineStackStaysOnItsThread + Unpin + std::panic::UnwindSafe + std::panic::RefUnwindSafe,
+>;
+
+/// Never implemented: its name is what a "cannot be sent between threads" error shows.
+pub(crate) trait CoroutineStackStaysOnItsThread {}
 
 impl<T: 'static> Coroutine<T> {
     /// A coroutine that runs `body` on a stack of the default size

@@ -33,6 +33,7 @@ use core::task::{Context, Poll};
 use futures::stream::{FusedStream, Stream};
 
 use crate::raw::{self, Current, Frame, RawCoroutine, Step, Suspend};
+use crate::coroutine::StaysOnItsThread;
 use crate::stack::{self, DEFAULT_STACK_SIZE};
 
 /// Creates a [`Generator`]: a stream whose items are produced by `body`, which runs as a
@@ -118,7 +119,7 @@ where
 ///
 /// Not `Send`:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// fn assert_send<T: Send>(_: T) {}
 /// assert_send(corona::generator(|y: &corona::Yielder<u8>| y.yield_(1)));
 /// ```
@@ -130,7 +131,7 @@ pub struct Generator<T> {
     /// (`fn() -> T`: a generator is `Unpin` whatever its items are, as before.)
     _items: PhantomData<fn() -> T>,
     /// Neither `Send` nor `Sync`: the stack belongs to the thread that first ran it.
-    _not_send: PhantomData<*mut ()>,
+    _not_send: StaysOnItsThread,
 }
 
 impl<T: 'static> Generator<T> {
@@ -286,7 +287,7 @@ impl<T> fmt::Debug for Generator<T> {
 ///
 /// The yielder cannot escape the body:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0521
 /// let mut stolen = None;
 /// let _gen = corona::generator(move |y: &corona::Yielder<u8>| stolen = Some(y));
 /// ```
@@ -297,7 +298,7 @@ pub struct Yielder<T> {
     /// hand a short-lived item to a consumer that expects `'static` ones.
     _items: PhantomData<fn(T) -> T>,
     /// `!Send` and `!Sync`: it suspends a stack that belongs to this thread.
-    _not_send: PhantomData<*mut ()>,
+    _not_send: StaysOnItsThread,
 }
 
 impl<T> Yielder<T> {

@@ -401,7 +401,7 @@ pub use corona_macros::coroutine;
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// #[corona::main]
 /// fn main() {
 ///     corona::co_await!(tokio::time::sleep(std::time::Duration::from_millis(1)));
@@ -415,7 +415,7 @@ pub use corona_macros::main;
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// #[corona::test]
 /// fn sleeps() {
 ///     corona::co_await!(tokio::time::sleep(std::time::Duration::from_millis(1)));

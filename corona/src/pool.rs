@@ -369,7 +369,7 @@ impl PoolHandle {
     /// The closure itself crosses threads, so it must be `Send`: create `!Send` values inside
     /// it, not before.
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0277
     /// let pool = corona::Pool::new(1);
     /// let shared = std::rc::Rc::new(1);
     /// let job = pool.spawn(move || *shared); // error: `Rc<i32>` cannot be sent between threads

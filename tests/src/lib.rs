@@ -153,3 +153,102 @@ pub fn run_in_child_process(test: &str, body: impl FnOnce()) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `SIGABRT`: how a child process ends after corona's overflow report or a panic that
+/// cannot unwind.
+pub const SIGABRT: i32 = 6;
+
+/// Runs test `name` in a child process (with `env`) and fails with its output unless it
+/// passed.
+pub fn assert_child_succeeds(name: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let out = run_child(name, env);
+    assert!(
+        out.status.success(),
+        "the child run of {name} failed ({:?}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs test `name` in a child process (with `env`), asserts that it was killed by
+/// `SIGABRT`, and returns its stderr for further checks.
+pub fn assert_child_aborts(name: &str, env: &[(&str, &str)]) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    let out = run_child(name, env);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.signal(),
+        Some(SIGABRT),
+        "the child run of {name} ended with {:?}, not SIGABRT:\n{stderr}",
+        out.status
+    );
+    stderr
+}
+
+/// A future that is pending forever (and never wakes anyone), holding `G` so that a test
+/// can count when it is dropped: pass a [`Guard`], or `()`.
+pub struct PendingForever<G = ()>(pub G);
+
+impl<G> std::future::Future for PendingForever<G> {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        std::task::Poll::Pending
+    }
+}
+
+/// Calls `at_the_bottom` below `depth` frames of at least 1 KiB each (which the optimiser
+/// cannot remove) and returns its result.
+#[inline(never)]
+pub fn recurse_kib<T>(depth: u32, at_the_bottom: &mut dyn FnMut() -> T) -> T {
+    // Borrowed into `black_box`, not moved: a debug build then keeps one copy, 1 KiB.
+    let frame = [depth as u8; 1024];
+    std::hint::black_box(&frame);
+    let out = if depth == 0 {
+        at_the_bottom()
+    } else {
+        recurse_kib(depth - 1, at_the_bottom)
+    };
+    std::hint::black_box(&frame);
+    out
+}
+
+/// Inside a coroutine: waits for `fut`, failing the test if it is not ready within `limit`.
+/// (For code that does not block the thread; [`finish_within`] catches that.)
+#[track_caller]
+pub fn co_await_within<F: std::future::IntoFuture>(
+    limit: std::time::Duration,
+    fut: F,
+) -> F::Output {
+    corona::co_await!(tokio::time::timeout(limit, fut.into_future()))
+        .unwrap_or_else(|_| panic!("not ready within {limit:?}: something got stuck"))
+}
+
+/// Makes sure this process may open `needed` file descriptors, raising its soft
+/// `RLIMIT_NOFILE` towards the hard limit if needed; panics with advice if the hard limit is
+/// too low.
+pub fn ensure_open_files(needed: usize) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid, writable `rlimit`.
+    assert_eq!(
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
+        0
+    );
+    let needed = needed as libc::rlim_t;
+    if limit.rlim_cur >= needed {
+        return;
+    }
+    assert!(
+        limit.rlim_max >= needed,
+        "this test needs {needed} open files, and the hard limit is {}: raise it \
+         (`ulimit -Hn`, or LimitNOFILE= in systemd) before running it",
+        limit.rlim_max
+    );
+    limit.rlim_cur = needed;
+    // SAFETY: `limit` is a valid `rlimit` whose soft value does not exceed the hard one.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+}

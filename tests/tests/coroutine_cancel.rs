@@ -1,29 +1,21 @@
 //! Dropping a coroutine unwinds its stack; cancellation composes with timeouts and select.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::rc::Rc;
+use std::task::Poll;
 use std::time::Duration;
 
-use corona::{co_await, Coroutine};
-use corona_tests::{DropCounter, Guard};
+use corona::{co_await, Coroutine, NotInCoroutine};
+use corona_tests::{DropCounter, PendingForever};
 use futures::future::{self, Either};
 use futures::FutureExt;
-
-/// Pending forever; counts its drop.
-struct Never(#[allow(dead_code)] Guard);
-
-impl Future for Never {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-        Poll::Pending
-    }
-}
 
 fn wait_forever_at(depth: u32, drops: &DropCounter) {
     let _local = drops.guard();
     if depth == 0 {
-        co_await!(Never(drops.guard()));
+        co_await!(PendingForever(drops.guard()));
     } else {
         wait_forever_at(depth - 1, drops);
     }
@@ -57,12 +49,13 @@ fn dropping_an_unstarted_coroutine_drops_its_captures() {
 
 #[test]
 fn a_destructor_that_waits_during_drop_is_told_it_cannot() {
-    // try_await in a destructor of a dropped coroutine finds no executor to wait with.
+    // try_await in a destructor of a dropped coroutine finds no executor to wait for a
+    // pending future with.
     struct TriesToWait(std::rc::Rc<std::cell::Cell<Option<bool>>>);
     impl Drop for TriesToWait {
         fn drop(&mut self) {
-            let pending = future::pending::<()>();
-            self.0.set(Some(corona::try_await(pending).is_err()));
+            let waited = corona::try_await(PendingForever(()));
+            self.0.set(Some(waited == Err(NotInCoroutine)));
         }
     }
     let seen = std::rc::Rc::new(std::cell::Cell::new(None));
@@ -164,4 +157,40 @@ fn aborting_a_spawned_coroutine_unwinds_it() {
     });
     assert!(cancelled);
     assert_eq!(drops.dropped(), 1);
+}
+
+#[test]
+fn a_coroutine_dropped_inside_another_unwinds_outside_of_any_coroutine() {
+    // The dropping coroutine is running, but the destructors run on the dropped one's stack,
+    // which has no executor: they must not find (and suspend) the dropping coroutine.
+    type Seen = Rc<Cell<Option<(bool, Option<Result<(), NotInCoroutine>>)>>>;
+    struct Probe(Seen);
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            let inside = corona::in_coroutine();
+            // Only asked when no coroutine is visible: if the dropping one were, `try_await`
+            // would suspend it from the wrong stack.
+            let waited = (!inside).then(|| corona::try_await(PendingForever(())));
+            self.0.set(Some((inside, waited)));
+        }
+    }
+    let seen: Seen = Rc::new(Cell::new(None));
+    let probe = Probe(seen.clone());
+    let outer = Coroutine::new(move || {
+        let mut inner = Coroutine::new(move || {
+            let _probe = probe;
+            co_await!(PendingForever(()));
+        });
+        let first = co_await!(future::poll_fn(|cx| Poll::Ready(
+            Pin::new(&mut inner).poll(cx)
+        )));
+        assert!(first.is_pending(), "the inner coroutine must be waiting");
+        drop(inner);
+        // The dropping coroutine is itself again, and can still wait.
+        assert!(corona::in_coroutine());
+        corona::yield_now();
+        "outer finished"
+    });
+    assert_eq!(futures::executor::block_on(outer), "outer finished");
+    assert_eq!(seen.get(), Some((false, Some(Err(NotInCoroutine)))));
 }

@@ -67,21 +67,18 @@ fn nested_three_levels_each_waiting() {
     assert_eq!(result, 21);
 }
 
-/// One level of recursion with a 1 KiB frame that the optimiser cannot remove.
-fn recurse_kib(level: u32) -> u64 {
-    let frame = [level as u8; 1024];
-    std::hint::black_box(&frame);
-    if level == 0 {
+/// `levels` frames of 1 KiB, a wait at the bottom; returns the stack in use down there.
+fn used_below(levels: u32) -> usize {
+    corona_tests::recurse_kib(levels, &mut || {
         corona::yield_now();
-        return frame[0] as u64;
-    }
-    recurse_kib(level - 1) + frame[1023] as u64
+        corona::stack_usage().unwrap().used()
+    })
 }
 
 #[test]
 fn default_stack_holds_128_levels_of_1_kib_frames() {
-    let sum = corona::run(|| co_await!(Coroutine::new(|| recurse_kib(128))));
-    assert_eq!(sum, (1..=128u64).sum::<u64>());
+    let used = corona::run(|| co_await!(Coroutine::new(|| used_below(128))));
+    assert!(used >= 128 * 1024, "{used} bytes used");
 }
 
 #[test]
@@ -89,20 +86,21 @@ fn a_big_stack_runs_deep_recursion() {
     // 2,000 KiB frames need far more than the default 256 KiB.
     let deep = Builder::new()
         .stack_size(8 * 1024 * 1024)
-        .build(|| recurse_kib(2_000));
-    let sum = futures::executor::block_on(deep);
-    assert_eq!(sum, (1..=2_000u64).map(|l| l as u8 as u64).sum::<u64>());
+        .build(|| used_below(2_000));
+    let used = futures::executor::block_on(deep);
+    assert!(used >= 2_000 * 1024, "{used} bytes used");
 }
 
 #[corona::coroutine(stack_size = 8 * 1024 * 1024)]
-fn deep_by_attribute(levels: u32) -> u64 {
-    recurse_kib(levels)
+fn deep_by_attribute(levels: u32) -> (usize, usize) {
+    (used_below(levels), corona::stack_usage().unwrap().size())
 }
 
 #[test]
 fn stack_size_attribute_option_is_used() {
-    let sum = futures::executor::block_on(deep_by_attribute(2_000));
-    assert_eq!(sum, (1..=2_000u64).map(|l| l as u8 as u64).sum::<u64>());
+    let (used, size) = futures::executor::block_on(deep_by_attribute(2_000));
+    assert_eq!(size, 8 * 1024 * 1024);
+    assert!(used >= 2_000 * 1024, "{used} bytes used");
 }
 
 #[test]

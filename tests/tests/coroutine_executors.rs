@@ -1,7 +1,10 @@
 //! A `Coroutine` is an ordinary future: it runs on every executor.
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use corona::{co_await, Coroutine};
@@ -35,14 +38,42 @@ fn tokio_local_set_runs_coroutines_concurrently() {
     assert_eq!(*log.borrow(), ["a: start", "b: start", "b: end", "a: end"]);
 }
 
+/// Tells `waiting` when `inner` first returned `Pending` (its waker is registered).
+struct TellWhenPending<F> {
+    inner: F,
+    waiting: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl<F: Future + Unpin> Future for TellWhenPending<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let polled = Pin::new(&mut self.inner).poll(cx);
+        if polled.is_pending() {
+            if let Some(waiting) = self.waiting.take() {
+                waiting.send(()).unwrap();
+            }
+        }
+        polled
+    }
+}
+
 #[test]
 fn block_on_is_woken_from_another_thread() {
     let (tx, rx) = futures::channel::oneshot::channel::<u32>();
+    let (waiting_tx, waiting_rx) = std::sync::mpsc::channel();
+    // The sender waits until the coroutine is suspended on `rx`: only a wake from this
+    // other thread can finish it.
     let sender = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(20));
+        waiting_rx.recv().unwrap();
         tx.send(41).unwrap();
     });
-    let got = futures::executor::block_on(Coroutine::new(move || co_await!(rx).unwrap() + 1));
+    let got = futures::executor::block_on(Coroutine::new(move || {
+        let rx = TellWhenPending {
+            inner: rx,
+            waiting: Some(waiting_tx),
+        };
+        co_await!(rx).unwrap() + 1
+    }));
     assert_eq!(got, 42);
     sender.join().unwrap();
 }

@@ -130,3 +130,38 @@ fn a_panic_caught_inside_the_body_leaves_it_able_to_wait() {
     }));
     assert_eq!(out, "still waits");
 }
+
+#[test]
+fn a_destructor_cannot_wait_while_its_own_coroutine_unwinds() {
+    // A destructor run by the body's own panic waits for a pending future: nothing would
+    // ever resume the coroutine, so corona refuses with a message (a panic during unwinding,
+    // which aborts: hence the child process) instead of suspending mid-unwind.
+    const NAME: &str = "a_destructor_cannot_wait_while_its_own_coroutine_unwinds";
+    if corona_tests::is_child(NAME) {
+        struct WaitsInDrop;
+        impl Drop for WaitsInDrop {
+            fn drop(&mut self) {
+                co_await!(corona_tests::PendingForever(()));
+            }
+        }
+        let mut c = Coroutine::new(|| {
+            let _waits = WaitsInDrop;
+            panic!("the body fails");
+        });
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            futures::FutureExt::now_or_never(&mut c)
+        }));
+        // Only reached if the destructor suspended instead of refusing.
+        eprintln!("the destructor suspended; poll returned: {polled:?}");
+        std::mem::forget(c);
+        return;
+    }
+    let out = corona_tests::run_child(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("while this coroutine is unwinding"),
+        "{:?}\n{stderr}",
+        out.status
+    );
+    assert!(!stderr.contains("the destructor suspended"), "{stderr}");
+}

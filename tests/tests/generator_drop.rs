@@ -48,24 +48,13 @@ fn early_drop_at_a_yield_runs_destructors_at_every_depth() {
     );
 }
 
-/// Pending forever, with a guard of its own.
-struct NeverReady(#[allow(dead_code)] corona_tests::Guard);
-
-impl std::future::Future for NeverReady {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-        Poll::Pending
-    }
-}
-
 #[test]
 fn early_drop_while_waiting_drops_the_awaited_future_too() {
     let drops = DropCounter::new();
     let body_drops = drops.clone();
     let mut gen = corona::generator(move |y: &Yielder<u8>| {
         let _guard = body_drops.guard();
-        co_await!(NeverReady(body_drops.guard()));
+        co_await!(corona_tests::PendingForever(body_drops.guard()));
         y.yield_(1);
     });
     let waker = futures::task::noop_waker();
@@ -117,10 +106,15 @@ fn a_finished_generator_dropped_its_body_already() {
 #[test]
 fn many_early_drops_reuse_stacks_and_unwind_each_one() {
     let drops = DropCounter::new();
+    let stacks = std::rc::Rc::new(std::cell::RefCell::new(std::collections::HashSet::new()));
     for round in 0..1_000u32 {
         let body_drops = drops.clone();
+        let stacks = stacks.clone();
         let mut gen = corona::generator(move |y| {
             let _guard = body_drops.guard();
+            stacks
+                .borrow_mut()
+                .insert(corona::stack_usage().unwrap().range());
             loop {
                 y.yield_(round);
             }
@@ -128,6 +122,13 @@ fn many_early_drops_reuse_stacks_and_unwind_each_one() {
         assert_eq!(futures::executor::block_on(gen.next()), Some(round));
     }
     assert_eq!(drops.dropped(), 1_000);
+    // Each dropped generator gave its stack back, and the next one took that same stack.
+    assert_eq!(
+        stacks.borrow().len(),
+        1,
+        "1,000 generators used {:?}",
+        stacks.borrow()
+    );
 }
 
 #[test]

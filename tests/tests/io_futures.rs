@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use corona::co_await;
 use corona::io::BlockingFutures;
-use corona_tests::finish_within;
+use corona_tests::{co_await_within, finish_within};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
@@ -34,8 +34,7 @@ fn serde_json_and_lines_over_a_futures_io_socket() {
                 (value, lines)
             });
             let both = futures::future::join(sender, receiver);
-            let (sent, received) =
-                co_await!(tokio::time::timeout(Duration::from_secs(20), both)).unwrap();
+            let (sent, received) = co_await_within(Duration::from_secs(20), both);
             sent.unwrap();
             received.unwrap()
         })

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use corona::co_await;
 use corona::io::Blocking;
-use corona_tests::finish_within;
+use corona_tests::{co_await_within, finish_within};
 use serde::{Deserialize, Serialize};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -56,7 +56,7 @@ fn from_reader_parses_a_large_document_written_in_small_chunks() {
             let read = Rc::new(Cell::new(0));
 
             let parser = corona::spawn_local({
-                let read = read.clone();
+                let read = Rc::clone(&read);
                 move || {
                     let (stream, _) = co_await!(listener.accept()).unwrap();
                     let stream = Counted {
@@ -67,27 +67,30 @@ fn from_reader_parses_a_large_document_written_in_small_chunks() {
                 }
             });
 
-            let writer = corona::spawn_local(move || {
-                let mut out = Blocking::new(co_await!(TcpStream::connect(addr)).unwrap());
-                for (i, chunk) in document.chunks(61).enumerate() {
-                    out.write_all(chunk).unwrap();
-                    // Every 64 chunks, wait until the parser has read most of what was sent.
-                    // This only finishes if the parser runs while this coroutine waits.
-                    if i % 64 == 63 {
-                        let target = (i - 32) * 61;
-                        while read.get() < target {
-                            corona::yield_now();
+            let writer = corona::spawn_local({
+                let read = Rc::clone(&read);
+                move || {
+                    let mut out = Blocking::new(co_await!(TcpStream::connect(addr)).unwrap());
+                    for (i, chunk) in document.chunks(61).enumerate() {
+                        out.write_all(chunk).unwrap();
+                        // Every 64 chunks, wait until the parser has read most of what was sent.
+                        // This only finishes if the parser runs while this coroutine waits.
+                        if i % 64 == 63 {
+                            let target = (i - 32) * 61;
+                            while read.get() < target {
+                                corona::yield_now();
+                            }
                         }
                     }
+                    out.shutdown().unwrap();
                 }
-                out.shutdown().unwrap();
-                total
             });
 
             let both = futures::future::join(parser, writer);
-            let (parsed, written) = co_await!(tokio::time::timeout(Duration::from_secs(20), both))
-                .expect("the JSON stream deadlocked");
-            assert!(written.unwrap() > 200_000, "the document is not large");
+            let (parsed, written) = co_await_within(Duration::from_secs(20), both);
+            written.unwrap();
+            // Every byte went through the socket and was consumed by the parser.
+            assert_eq!(read.get(), total, "bytes the parser read");
             parsed.unwrap()
         })
     });

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use corona::co_await;
 use corona::io::Blocking;
-use corona_tests::finish_within;
+use corona_tests::{co_await_within, finish_within};
 use tokio::io::{BufReader, BufStream};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -67,9 +67,7 @@ fn lines_request_response_over_tcp() {
                 replies
             });
             let both = futures::future::join(server, client);
-            let (answered, replies) =
-                co_await!(tokio::time::timeout(Duration::from_secs(20), both))
-                    .expect("the line protocol deadlocked");
+            let (answered, replies) = co_await_within(Duration::from_secs(20), both);
             (answered.unwrap(), replies.unwrap())
         })
     });

@@ -142,9 +142,23 @@ fn with_attributes() -> &'static str {
     s
 }
 
+/// `cfg` is kept: were it dropped, both definitions below would exist and clash (E0428).
+#[corona::coroutine]
+#[cfg(not(any()))]
+fn picked_by_cfg() -> &'static str {
+    "enabled"
+}
+
+#[corona::coroutine]
+#[cfg(any())]
+fn picked_by_cfg() -> &'static str {
+    "disabled"
+}
+
 #[test]
 fn attributes_on_the_fn_are_kept() {
     assert_eq!(block_on(with_attributes()), "kept");
+    assert_eq!(block_on(picked_by_cfg()), "enabled");
 }
 
 mod renamed {
@@ -177,6 +191,21 @@ fn corona_test_runs_the_body_as_a_coroutine() {
 #[corona::test]
 fn corona_test_may_return_a_result() -> Result<(), String> {
     corona::yield_now();
+    Ok(())
+}
+
+#[corona::test]
+fn corona_test_fails_when_the_body_returns_err() -> Result<(), String> {
+    const NAME: &str = "corona_test_fails_when_the_body_returns_err";
+    corona::yield_now();
+    if corona_tests::is_child(NAME) {
+        return Err(String::from("the body's error"));
+    }
+    let out = corona_tests::run_child(NAME, &[]);
+    let report = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "an Err passed: {report}");
+    assert!(report.contains("the body's error"), "{report}");
+    assert!(report.contains("1 failed"), "{report}");
     Ok(())
 }
 

@@ -23,11 +23,14 @@ fn a_panic_is_reported_as_is_panic_and_the_worker_keeps_serving() {
     let pool = Pool::new(1);
     let drops = Arc::new(AtomicUsize::new(0));
     let guard = SendGuard(Arc::clone(&drops));
+    let (panicked_on_tx, panicked_on) = std::sync::mpsc::channel();
     let err = block_on_within_20s(pool.spawn(move || {
         let _guard = guard;
-        (thread::current().id(), fail_deep_down(5, 7))
+        panicked_on_tx.send(thread::current().id()).unwrap();
+        fail_deep_down(5, 7)
     }))
     .unwrap_err();
+    let panicked_on = panicked_on.recv().unwrap();
     assert!(err.is_panic());
     assert!(!err.is_cancelled());
     assert_eq!(
@@ -37,13 +40,16 @@ fn a_panic_is_reported_as_is_panic_and_the_worker_keeps_serving() {
     assert_eq!(panic_message(&*err.into_panic()), "boom 7");
     assert_eq!(drops.load(Ordering::SeqCst), 1, "the panic unwound the job");
 
-    // The one worker is still there, and still the same thread.
+    // The one worker is still there: the very thread the job panicked on serves the next
+    // jobs (it was not replaced by a new one).
     let (first, second) = block_on_within_20s(async {
         let a = pool.spawn(|| thread::current().id()).await.unwrap();
         let b = pool.spawn(|| thread::current().id()).await.unwrap();
         (a, b)
     });
-    assert_eq!(first, second);
+    assert_ne!(panicked_on, thread::current().id());
+    assert_eq!(first, panicked_on);
+    assert_eq!(second, panicked_on);
     assert_eq!(pool.loads(), [0]);
 }
 

@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::ops::Range;
 use std::rc::Rc;
 
-use corona_tests::{is_child, mapping_count, run_child};
+use corona_tests::{assert_child_succeeds, is_child, mapping_count, panic_message, run_child};
 
 const PAGE: usize = 4096;
 
@@ -63,16 +63,6 @@ fn assert_disjoint(mut stacks: Vec<(Range<usize>, usize)>) {
     }
 }
 
-/// Runs test `name` in a child process and fails with its stderr unless it passed.
-fn assert_child_succeeds(name: &str) {
-    let out = run_child(name, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn live_stacks_never_overlap() {
     let sizes = [
@@ -82,9 +72,11 @@ fn live_stacks_never_overlap() {
         20 * 1024 + 1,
     ];
     let stacks = live_stacks(3000, &sizes);
-    assert_eq!(stacks.len(), 3000);
-    // 20 KiB + 1 rounds up to whole pages.
-    assert_eq!(stacks[3].0.len(), 24 * 1024);
+    // Each coroutine got the size it asked for, 20 KiB + 1 rounded up to whole pages.
+    let granted = [16 * 1024, 64 * 1024, corona::DEFAULT_STACK_SIZE, 24 * 1024];
+    for (i, (range, _)) in stacks.iter().enumerate() {
+        assert_eq!(range.len(), granted[i % 4], "stack {i}: {range:x?}");
+    }
     let first: Vec<_> = stacks.iter().map(|(r, _)| r.clone()).collect();
     assert_disjoint(stacks);
     // A second burst reuses stacks (from the pool, and released ones beyond its bound),
@@ -95,12 +87,50 @@ fn live_stacks_never_overlap() {
     assert_disjoint(again);
 }
 
+/// Whether stacks get a mapping each (`CORONA_STACK_GUARD=mprotect`, or a kernel without
+/// `MADV_GUARD_INSTALL`): 200 live stacks of a size of their own add 200 mappings or more.
+fn stacks_map_one_each() -> bool {
+    let before = mapping_count();
+    let _ = live_stacks(200, &[28 * 1024]);
+    // Idle stacks stay mapped (pooled), so the count is still up.
+    mapping_count() >= before + 200
+}
+
+fn max_map_count() -> usize {
+    std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .expect("reading vm.max_map_count")
+        .trim()
+        .parse()
+        .expect("vm.max_map_count is a number")
+}
+
 #[test]
 fn beyond_the_old_mapping_limit() {
     // One mapping per stack died at ~32,750 live coroutines (vm.max_map_count); slabs do
-    // not, and add few mappings.
+    // not, and add few mappings. On the one-mapping-per-stack path, what is promised at that
+    // limit is a panic that says what ran out and what to do, not an abort.
     const NAME: &str = "beyond_the_old_mapping_limit";
     if is_child(NAME) {
+        if stacks_map_one_each() {
+            let limit = max_map_count();
+            if limit > 100_000 {
+                println!("skipped: vm.max_map_count = {limit} is too high to reach here");
+                return;
+            }
+            // Two mappings per stack (guard and stack): this is past the limit.
+            let count = limit / 2 + 1000;
+            let err = std::panic::catch_unwind(|| live_stacks(count, &[16 * 1024]))
+                .expect_err("more live stacks than the kernel allows mappings");
+            let msg = panic_message(&*err);
+            assert!(
+                msg.starts_with("corona: could not allocate a coroutine stack of 16384 bytes")
+                    && msg.contains("vm.max_map_count")
+                    && msg.contains("smaller stacks"),
+                "{msg}"
+            );
+            println!("per-stack mappings: a clear panic at the mapping limit");
+            return;
+        }
         let before = mapping_count();
         let stacks = live_stacks(40_000, &[16 * 1024]);
         let during = mapping_count();
@@ -109,7 +139,20 @@ fn beyond_the_old_mapping_limit() {
         assert!(during < before + 200, "{before} -> {during}");
         return;
     }
-    assert_child_succeeds(NAME);
+    assert_child_succeeds(NAME, &[]);
+}
+
+#[test]
+fn per_stack_mappings_panic_clearly_at_the_mapping_limit() {
+    let out = assert_child_succeeds(
+        "beyond_the_old_mapping_limit",
+        &[("CORONA_STACK_GUARD", "mprotect")],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("a clear panic at the mapping limit") || stdout.contains("skipped:"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -158,5 +201,29 @@ fn stacks_of_an_exited_thread_are_reused() {
         assert!(reused >= 500 - 31, "only {reused} of 500 stacks reused");
         return;
     }
-    assert_child_succeeds(NAME);
+    assert_child_succeeds(NAME, &[]);
+}
+
+#[test]
+fn tiny_sizes_get_the_minimum_stack() {
+    // In a child: without the clamp, a 4 KiB stack could overflow, which aborts.
+    const NAME: &str = "tiny_sizes_get_the_minimum_stack";
+    if is_child(NAME) {
+        let size_of_stack = || corona::stack_usage().unwrap().size();
+        for asked in [0, 1, 4096, corona::MIN_STACK_SIZE - 1] {
+            let c = corona::Builder::new()
+                .stack_size(asked)
+                .build(size_of_stack);
+            assert_eq!(
+                futures::executor::block_on(c),
+                corona::MIN_STACK_SIZE,
+                "{asked}"
+            );
+        }
+        let mut gen = corona::Generator::with_stack_size(1, move |y| y.yield_(size_of_stack()));
+        let from_gen = futures::executor::block_on(futures::StreamExt::next(&mut gen));
+        assert_eq!(from_gen, Some(corona::MIN_STACK_SIZE));
+        return;
+    }
+    assert_child_succeeds(NAME, &[]);
 }

@@ -58,3 +58,103 @@ fn rss_falls_after_a_burst() {
         "start {start}, peak {peak}, end {end}"
     );
 }
+
+/// How many idle stacks the pool may hold after a burst with a limit of `limit`: the limit
+/// plus one release batch (a quarter of it, 1 to 64).
+///
+/// (If the pool's retention changes, e.g. to decay over time with an explicit trim, this
+/// and [`settle_pool`] are the two places to adapt.)
+fn retained_after_burst(limit: usize) -> usize {
+    limit + (limit / 4).clamp(1, 64)
+}
+
+/// Lets the pool reach its resting state after a burst. Today the extra stacks are released
+/// as they come back, so there is nothing to wait for.
+fn settle_pool() {}
+
+/// Touches `BYTES` of the stack (a debug build copies the array, so up to twice that).
+#[inline(never)]
+fn touch<const BYTES: usize>() -> u8 {
+    let buf = std::hint::black_box([3u8; BYTES]);
+    buf[BYTES - 1]
+}
+
+/// To be called in a child process of its own (the pool limit is process-wide, RSS is per
+/// process): runs `burst` coroutines at once, each running `touch` (which touches `bytes` of
+/// its stack), lets them all finish, and checks that resident memory fell back to what a
+/// pool of `limit` idle stacks may hold (plus one release batch, and a quarter more plus 8
+/// stacks' worth of slack for the heap).
+fn assert_pool_bound_after_burst(limit: usize, burst: usize, bytes: usize, touch: fn() -> u8) {
+    assert_eq!(corona::stack_pool_limit(), limit);
+    // Room for the touched buffer and a debug build's copy of it.
+    let big = move || corona::Builder::new().stack_size(4 * bytes);
+    let (start, peak, end) = corona::run(|| {
+        // Warm up the runtime and the allocator's bookkeeping before measuring.
+        corona::co_await!(tokio::task::spawn_local(big().build(touch))).unwrap();
+        let start = rss_bytes();
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let started = Rc::new(Cell::new(0));
+        let handles: Vec<_> = (0..burst)
+            .map(|_| {
+                let mut rx = rx.clone();
+                let started = started.clone();
+                tokio::task::spawn_local(big().build(move || {
+                    let b = touch();
+                    started.set(started.get() + 1);
+                    corona::co_await!(rx.wait_for(|go| *go)).unwrap();
+                    b
+                }))
+            })
+            .collect();
+        // Bounded: each yield lets every spawned coroutine run once.
+        for _ in 0..burst {
+            if started.get() == burst {
+                break;
+            }
+            corona::yield_now();
+        }
+        assert_eq!(started.get(), burst);
+        let peak = rss_bytes();
+        tx.send(true).unwrap();
+        for h in handles {
+            assert_eq!(corona::co_await!(h).unwrap(), 3);
+        }
+        settle_pool();
+        (start, peak, rss_bytes())
+    });
+    let kept = end.saturating_sub(start);
+    println!("rss: start {start}, peak {peak}, end {end}");
+    assert!(
+        peak >= start + burst * bytes * 9 / 10,
+        "the burst did not touch its stacks (start {start}, peak {peak})"
+    );
+    let allowed = (retained_after_burst(limit) * 5 / 4 + 8) * (2 * bytes + 2 * 4096);
+    assert!(
+        kept <= allowed,
+        "{kept} bytes still resident after the burst, {allowed} allowed for a pool of \
+         {limit} (start {start}, peak {peak}, end {end})"
+    );
+}
+
+#[test]
+fn the_pool_keeps_no_more_than_its_bound() {
+    const NAME: &str = "the_pool_keeps_no_more_than_its_bound";
+    if corona_tests::is_child(NAME) {
+        corona::set_stack_pool_limit(4);
+        assert_pool_bound_after_burst(4, 200, 256 * 1024, touch::<{ 256 * 1024 }>);
+        return;
+    }
+    corona_tests::assert_child_succeeds(NAME, &[]);
+}
+
+#[test]
+fn the_default_pool_bound_is_1024_stacks() {
+    const NAME: &str = "the_default_pool_bound_is_1024_stacks";
+    if corona_tests::is_child(NAME) {
+        // As documented. More coroutines than the pool keeps: the extra stacks must give
+        // their memory back.
+        assert_pool_bound_after_burst(1024, 4_000, 32 * 1024, touch::<{ 32 * 1024 }>);
+        return;
+    }
+    corona_tests::assert_child_succeeds(NAME, &[]);
+}

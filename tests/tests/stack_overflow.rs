@@ -3,9 +3,8 @@
 
 use std::os::unix::process::ExitStatusExt;
 
-use corona_tests::{is_child, run_child};
+use corona_tests::{assert_child_aborts, is_child, run_child};
 
-const SIGABRT: i32 = 6;
 const SIGSEGV: i32 = 11;
 
 fn message(size: usize) -> String {
@@ -18,30 +17,17 @@ fn message(size: usize) -> String {
 /// Runs test `name` in a child process and checks that it aborted with corona's overflow
 /// message for a stack of `size` bytes.
 fn assert_child_reports_overflow(name: &str, size: usize) {
-    let out = run_child(name, &[]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.signal(),
-        Some(SIGABRT),
-        "{:?}\n{stderr}",
-        out.status
-    );
+    let stderr = assert_child_aborts(name, &[]);
     assert!(stderr.contains(&message(size)), "stderr: {stderr}");
 }
 
-#[inline(never)]
-fn recurse(n: u64) -> u64 {
-    let frame = std::hint::black_box([n as u8; 256]);
-    if n == 0 {
-        0
-    } else {
-        recurse(n - 1) + u64::from(frame[0] & 1)
-    }
+fn recurse_forever() -> u32 {
+    corona_tests::recurse_kib(u32::MAX, &mut || 0)
 }
 
 #[corona::coroutine(stack_size = 64 * 1024)]
-fn too_deep() -> u64 {
-    recurse(1_000_000)
+fn too_deep() -> u32 {
+    recurse_forever()
 }
 
 #[test]
@@ -61,7 +47,7 @@ fn overflow_in_a_builder_coroutine_names_its_size() {
     if is_child(NAME) {
         let c = corona::Builder::new()
             .stack_size(100 * 1024)
-            .build(|| recurse(1_000_000));
+            .build(recurse_forever);
         futures::executor::block_on(c);
         return;
     }
@@ -76,7 +62,7 @@ fn overflow_on_a_second_thread_is_reported() {
         std::thread::spawn(|| {
             let c = corona::Builder::new()
                 .stack_size(32 * 1024)
-                .build(|| recurse(1_000_000));
+                .build(recurse_forever);
             futures::executor::block_on(c)
         })
         .join()
@@ -116,7 +102,7 @@ fn thread_stack_overflow_is_still_reported_by_std() {
         assert_eq!(futures::executor::block_on(corona::Coroutine::new(|| 5)), 5);
         std::thread::Builder::new()
             .stack_size(64 * 1024)
-            .spawn(|| recurse(1_000_000))
+            .spawn(recurse_forever)
             .unwrap()
             .join()
             .unwrap();

@@ -1,28 +1,6 @@
 //! `corona::stack_usage`: size, depth now, and the high-water mark of the current stack.
 
-use std::hint::black_box;
-
-#[inline(never)]
-fn recurse(n: u32) -> u32 {
-    let frame = black_box([n as u8; 1024]);
-    if n == 0 {
-        0
-    } else {
-        recurse(n - 1) + u32::from(frame[7] > 0)
-    }
-}
-
-#[inline(never)]
-fn deepest_usage(n: u32) -> corona::StackUsage {
-    let frame = black_box([n as u8; 1024]);
-    if n == 0 {
-        corona::stack_usage().unwrap()
-    } else {
-        let usage = deepest_usage(n - 1);
-        black_box(frame);
-        usage
-    }
-}
+use corona_tests::recurse_kib;
 
 #[test]
 fn none_outside_a_coroutine() {
@@ -35,12 +13,13 @@ fn none_outside_a_coroutine() {
 
 #[test]
 fn reports_size_depth_and_high_water() {
-    // Stacks start with no pages, so the high-water mark is this coroutine's alone.
-    corona::set_stack_pool_limit(0);
+    // A size no other test of this binary uses: the stack comes fresh from the allocator,
+    // with no page touched by an earlier coroutine, so the high-water mark is this one's.
+    // (No process-wide setting changed: the tests of this binary run in parallel.)
     let c = corona::Builder::new().stack_size(1024 * 1024).build(|| {
         let start = corona::stack_usage().unwrap();
-        let deep = deepest_usage(32);
-        let _ = recurse(50);
+        let deep = recurse_kib(32, &mut || corona::stack_usage().unwrap());
+        recurse_kib(50, &mut || ());
         let after = corona::stack_usage().unwrap();
         (start, deep, after)
     });

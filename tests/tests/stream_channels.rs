@@ -20,13 +20,7 @@ type Log = Rc<RefCell<Vec<Event>>>;
 
 /// Runs `body` in a coroutine on `corona::run`, failing instead of hanging after 10 s.
 fn run_within_10s<T: 'static>(body: impl FnOnce() -> T + 'static) -> T {
-    corona::run(|| {
-        co_await!(tokio::time::timeout(
-            Duration::from_secs(10),
-            Coroutine::new(body)
-        ))
-        .expect("timed out: producer and consumer stopped making progress")
-    })
+    corona::run(|| corona_tests::co_await_within(Duration::from_secs(10), Coroutine::new(body)))
 }
 
 /// How far the producer ever got ahead of the consumer.

@@ -22,7 +22,7 @@ fn ticker(name: &'static str, count: u32) -> Generator<String> {
 
 #[test]
 fn select_all_merges_generators_and_channels() {
-    let mut got: Vec<String> = corona::run(|| {
+    let got: Vec<String> = corona::run(|| {
         let (tx, rx) = futures::channel::mpsc::unbounded::<String>();
         let sender = corona::spawn_local(move || {
             for i in 0..2 {
@@ -49,16 +49,24 @@ fn select_all_merges_generators_and_channels() {
     assert_eq!(of('a', &got), ["a0", "a1", "a2"]);
     assert_eq!(of('b', &got), ["b0", "b1"]);
     assert_eq!(of('c', &got), ["c0", "c1"]);
-    got.sort();
     assert_eq!(got.len(), 7);
+    // A merge, not one source after another: every source delivered its first item before
+    // any delivered its last.
+    let at = |item: &str| got.iter().position(|s| s == item).unwrap();
+    let firsts = [at("a0"), at("b0"), at("c0")];
+    let lasts = [at("a2"), at("b1"), at("c1")];
+    assert!(
+        firsts.iter().max() < lasts.iter().min(),
+        "not interleaved: {got:?}"
+    );
 }
 
 #[test]
 fn futures_select_macro_drains_two_generators() {
-    let (lefts, rights) = corona::run(|| {
+    let (lefts, rights, order) = corona::run(|| {
         let mut left = ticker("l", 3);
         let mut right = ticker("r", 4);
-        let (mut lefts, mut rights) = (Vec::new(), Vec::new());
+        let (mut lefts, mut rights, mut order) = (Vec::new(), Vec::new(), Vec::new());
         loop {
             let next = co_await!(async {
                 futures::select! {
@@ -70,15 +78,24 @@ fn futures_select_macro_drains_two_generators() {
             match next {
                 // One ended; `select!` skips it from now on (generators are fused).
                 Some(Either::Left(None) | Either::Right(None)) => {}
-                Some(Either::Left(Some(l))) => lefts.push(l),
-                Some(Either::Right(Some(r))) => rights.push(r),
+                Some(Either::Left(Some(l))) => {
+                    order.push(l.clone());
+                    lefts.push(l);
+                }
+                Some(Either::Right(Some(r))) => {
+                    order.push(r.clone());
+                    rights.push(r);
+                }
                 None => break,
             }
         }
-        (lefts, rights)
+        (lefts, rights, order)
     });
     assert_eq!(lefts, ["l0", "l1", "l2"]);
     assert_eq!(rights, ["r0", "r1", "r2", "r3"]);
+    // Taken as they came, not one generator drained after the other.
+    let at = |item: &str| order.iter().position(|s| s == item).unwrap();
+    assert!(at("r0") < at("l2") && at("l0") < at("r3"), "{order:?}");
 }
 
 #[test]
