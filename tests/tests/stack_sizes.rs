@@ -5,7 +5,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use corona_tests::panic_message;
 
-const ABSURD: [usize; 4] = [usize::MAX, usize::MAX - 4096, 1 << 60, (isize::MAX as usize) + 1];
+const ABSURD: [usize; 4] = [
+    usize::MAX,
+    usize::MAX - 4096,
+    1 << 60,
+    (isize::MAX as usize) + 1,
+];
 
 /// Asserts that `make` panics with corona's allocation-failure message naming a size, and
 /// with no arithmetic panic.

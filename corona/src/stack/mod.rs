@@ -67,7 +67,6 @@ pub use usage::{stack_usage, StackUsage};
 
 pub(crate) use backend::Stack;
 
-
 /// Stack size when none is asked for: 256 KiB.
 ///
 /// Enough for 128 levels of recursion with 1 KiB frames in a debug build (tested), and
