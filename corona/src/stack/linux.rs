@@ -76,3 +76,29 @@ pub(super) fn stack_containing(addr: usize) -> Option<Range<usize>> {
 pub(super) fn touched(range: Range<usize>) -> usize {
     sys::resident_pages(range.start, range.end - range.start) * sys::page_size()
 }
+
+#[cfg(test)]
+mod tests {
+    /// The `SIGSEGV` action in force now.
+    fn segv_action() -> libc::sighandler_t {
+        // SAFETY: `sigaction` is plain data; all-zero is valid.
+        let mut action: libc::sigaction = unsafe { core::mem::zeroed() };
+        // SAFETY: only reads the current action into a valid out-pointer.
+        let ret = unsafe { libc::sigaction(libc::SIGSEGV, core::ptr::null(), &mut action) };
+        assert_eq!(ret, 0);
+        action.sa_sigaction
+    }
+
+    #[test]
+    fn the_overflow_handler_is_installed_only_with_its_feature() {
+        let before = segv_action();
+        let c = crate::Coroutine::new(|| 2);
+        assert_eq!(futures::executor::block_on(c), 2);
+        let after = segv_action();
+        #[cfg(feature = "overflow-report")]
+        assert_eq!(after, super::super::overflow::handler_address());
+        #[cfg(not(feature = "overflow-report"))]
+        assert_eq!(after, before, "no handler without `overflow-report`");
+        let _ = before;
+    }
+}

@@ -83,6 +83,12 @@ fn install(signal: libc::c_int, previous: &OnceLock<libc::sigaction>) {
     }
 }
 
+/// The address of the handler, as `sigaction` reports it (for tests).
+#[cfg(test)]
+pub(crate) fn handler_address() -> libc::sighandler_t {
+    on_fault as *const () as libc::sighandler_t
+}
+
 /// The signal handler.
 extern "C" fn on_fault(
     signal: libc::c_int,
