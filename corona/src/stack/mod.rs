@@ -6,7 +6,8 @@
 //!   * [`slab`]: the process-wide allocator. Stacks are carved out of 64 MiB mappings with
 //!     a guard page below each (`MADV_GUARD_INSTALL`, so a million stacks need a few
 //!     thousand mappings, not two million), or one mapping each where the kernel is too
-//!     old, where `CORONA_STACK_GUARD=mprotect` asks for it, or under valgrind.
+//!     old, where `CORONA_STACK_GUARD=mprotect` asks for it, or under valgrind (detected;
+//!     every stack is registered with valgrind when it is carved).
 //!   * [`overflow`] (feature `overflow-report`, on by default): a `SIGSEGV`/`SIGBUS`
 //!     handler that turns a fault in a corona guard page into a message naming the stack
 //!     size and how to raise it, instead of a bare crash.
@@ -18,8 +19,9 @@
 //!   hands the extra stacks back to the allocator, so memory falls after a burst.
 //! * [`usage`]: a debug aid that tells how much of the current coroutine's stack is used.
 //!
-//! All the `unsafe` of these modules sits in `sys` (the memory syscalls), `overflow`, and
-//! the `corosensei::stack::Stack` impls of the two `Stack` types.
+//! All the `unsafe` of these modules sits in `sys` (the memory syscalls), `overflow`,
+//! `portable` (`sysconf`, `mincore`) and the `corosensei::stack::Stack` impls of the two
+//! `Stack` types.
 
 // The Linux fast path. Keep this list in step with `portable` below.
 #[cfg(all(target_os = "linux", not(corona_portable_stacks)))]

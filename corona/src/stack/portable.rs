@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Mutex, PoisonError};
 
+// The trait's methods, without its name (this module's stack type is called `Stack` too).
+use corosensei::stack::Stack as _;
 use corosensei::stack::{DefaultStack, StackPointer};
 
 /// One coroutine stack: a `DefaultStack` of at least `size` usable bytes.
@@ -39,7 +41,7 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        live().remove(&(corosensei::stack::Stack::base(&self.inner).get() - self.size));
+        live().remove(&(self.inner.base().get() - self.size));
         // `inner` unmaps itself (and withdraws its valgrind registration).
     }
 }
@@ -100,7 +102,7 @@ fn allocate(size: usize) -> io::Result<Stack> {
         return Err(io::ErrorKind::OutOfMemory.into());
     }
     let inner = DefaultStack::new(size)?;
-    let top = corosensei::stack::Stack::base(&inner).get();
+    let top = inner.base().get();
     live().insert(top - size, top);
     Ok(Stack { inner, size })
 }
