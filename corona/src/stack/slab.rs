@@ -144,7 +144,9 @@ fn slot_len(size: usize) -> Option<usize> {
         .filter(|&slot| slot <= isize::MAX as usize)
 }
 
-/// The allocation-failure report. Raised before the allocator's state was changed.
+/// The allocation-failure report. Raised with the allocator consistent: at most an empty
+/// size class was added, and stacks already taken by the failing call are released as the
+/// panic unwinds (after the lock was dropped).
 #[cold]
 #[inline(never)]
 fn allocation_failed(size: usize, err: io::Error) -> ! {
