@@ -38,7 +38,10 @@ fn rss() -> usize {
 fn rss_after() -> usize {
     // SAFETY: `malloc_trim` only releases free heap memory; no allocation is live across it
     // that it could affect.
-    unsafe { libc::malloc_trim(0) };
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    unsafe {
+        libc::malloc_trim(0)
+    };
     rss()
 }
 

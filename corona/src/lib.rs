@@ -312,17 +312,23 @@
 //!   otherwise (`#[corona::coroutine(stack_size = ...)]`, [`Builder::stack_size`]). Only the
 //!   pages it touches cost memory: one 4 KiB page for a coroutine that waits on I/O. Deep
 //!   parsers and compressors in debug builds may want 1 MiB or more.
-//! * Stacks are carved from 64 MiB slabs, a guard page below each installed with
+//! * On Linux, stacks are carved from 64 MiB slabs, a guard page below each installed with
 //!   `madvise(MADV_GUARD_INSTALL)` (Linux 6.13 and later), so a million live coroutines
 //!   need a few thousand memory mappings. Older kernels get one mapping per stack with an
 //!   `mprotect`ed guard page (about 32,000 live coroutines at most); setting
-//!   `CORONA_STACK_GUARD=mprotect` forces that. No stack ever runs without a guard.
+//!   `CORONA_STACK_GUARD=mprotect` forces that, and so does running under valgrind
+//!   (detected). No stack ever runs without a guard.
+//! * Every other platform, and Linux built with `RUSTFLAGS="--cfg corona_portable_stacks"`,
+//!   gets one corosensei `DefaultStack` (its own mapping, a guard page below) per stack,
+//!   pooled the same way. There an overflow is the operating system's crash, without
+//!   corona's message.
 //! * Each thread keeps up to [`stack_pool_limit`] idle stacks for reuse without a syscall;
 //!   the memory of stacks returned beyond it goes back to the kernel, so resident memory
 //!   falls after a burst.
 //! * A stack overflow aborts with `corona: coroutine stack overflow (stack size N bytes);
 //!   raise it with #[corona::coroutine(stack_size = ...)] or Builder::stack_size` instead
-//!   of a bare `SIGSEGV`. [`stack_usage`] tells how much of its stack a coroutine used.
+//!   of a bare `SIGSEGV` (Linux, feature `overflow-report`). [`stack_usage`] tells how much
+//!   of its stack a coroutine used.
 //!
 //! # Feature flags
 //!
@@ -331,6 +337,15 @@
 //!   executor without it.
 //! * `futures-io`: `io::BlockingFutures`, the `std::io` traits over `futures::io` types
 //!   (smol, async-std).
+//! * `overflow-report` (default, Linux): a `SIGSEGV`/`SIGBUS` handler that reports a
+//!   coroutine stack overflow with its stack size. It is installed once, at the first
+//!   coroutine stack, keeps the handler that was there before and passes it every fault
+//!   outside a corona guard page (std's thread-overflow report, a sanitizer's). Without the
+//!   feature nothing is installed and an overflow is the plain `SIGSEGV`.
+//! * `sanitizer`: tells AddressSanitizer about every stack switch; build with
+//!   `RUSTFLAGS=-Zsanitizer=address` on nightly. (valgrind needs no feature: corona
+//!   registers its stacks with it and detects it at run time.)
+
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(
     missing_docs,

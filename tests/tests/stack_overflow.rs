@@ -117,3 +117,54 @@ fn thread_stack_overflow_is_still_reported_by_std() {
     );
     assert!(!stderr.contains("corona:"), "stderr: {stderr}");
 }
+
+/// Runs a coroutine that overflows its 48 KiB stack when dropped: for thread-local
+/// destructors.
+struct OverflowsWhenDropped;
+
+impl Drop for OverflowsWhenDropped {
+    fn drop(&mut self) {
+        let c = corona::Builder::new()
+            .stack_size(48 * 1024)
+            .build(recurse_forever);
+        // Polled by hand: an executor's own thread-locals may be gone by now.
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let _ = std::future::Future::poll(std::pin::pin!(c), &mut cx);
+        println!("unreachable: the recursion returned");
+    }
+}
+
+thread_local! {
+    static OVERFLOWS_WHEN_DROPPED: OverflowsWhenDropped = const { OverflowsWhenDropped };
+}
+
+#[test]
+fn overflow_in_a_thread_local_destructor_is_reported() {
+    // std has removed its alternate signal stack by the time thread-local destructors run.
+    const NAME: &str = "overflow_in_a_thread_local_destructor_is_reported";
+    if is_child(NAME) {
+        std::thread::spawn(|| OVERFLOWS_WHEN_DROPPED.with(|_| ()))
+            .join()
+            .unwrap();
+        return;
+    }
+    assert_child_reports_overflow(NAME, 48 * 1024);
+}
+
+#[test]
+fn overflow_in_a_thread_local_destructor_after_coroutines_is_reported() {
+    // The thread ran coroutines before it exited, so corona's per-thread state (made while
+    // std's alternate stack was there) is torn down before the destructor runs.
+    const NAME: &str = "overflow_in_a_thread_local_destructor_after_coroutines_is_reported";
+    if is_child(NAME) {
+        std::thread::spawn(|| {
+            OVERFLOWS_WHEN_DROPPED.with(|_| ());
+            let c = corona::Builder::new().stack_size(48 * 1024).build(|| 7);
+            assert_eq!(futures::executor::block_on(c), 7);
+        })
+        .join()
+        .unwrap();
+        return;
+    }
+    assert_child_reports_overflow(NAME, 48 * 1024);
+}

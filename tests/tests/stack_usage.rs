@@ -39,3 +39,21 @@ fn reports_size_depth_and_high_water() {
     assert!(after.used() < 16 * 1024, "{after:?}");
     assert!(start.touched() < 16 * 1024, "{start:?}");
 }
+
+#[test]
+fn debug_shows_sizes_not_addresses() {
+    let c = corona::Builder::new()
+        .stack_size(64 * 1024)
+        .build(|| corona::stack_usage().unwrap());
+    let usage = futures::executor::block_on(c);
+    let shown = format!("{usage:?}");
+    let expected = format!(
+        "StackUsage {{ size: 65536, used: {}, touched: {} }}",
+        usage.used(),
+        usage.touched()
+    );
+    assert_eq!(shown, expected);
+    let range = usage.range();
+    assert!(!shown.contains(&range.start.to_string()), "{shown}");
+    assert!(!shown.contains(&range.end.to_string()), "{shown}");
+}

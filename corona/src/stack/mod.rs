@@ -1,29 +1,73 @@
 //! Coroutine stacks: where they come from, how they are reused, what happens on overflow.
 //!
-//! * [`slab`]: the process-wide allocator. Stacks are carved out of 64 MiB mappings with a
-//!   guard page below each (`MADV_GUARD_INSTALL`, so a million stacks need a few thousand
-//!   mappings, not two million), or one mapping each where the kernel is too old.
-//! * [`pool`]: a per-thread cache of idle stacks. Taking and giving one is a `Vec` pop or
-//!   push, no syscall; beyond a configurable bound the pool returns the memory of the
-//!   extra stacks to the kernel (`MADV_DONTNEED`), so RSS falls after a burst.
-//! * [`overflow`]: a `SIGSEGV`/`SIGBUS` handler that turns a fault in a corona guard page
-//!   into a message naming the stack size and how to raise it, instead of a bare crash.
+//! Two allocators sit behind one [`Stack`] type and one per-thread [`pool`]:
+//!
+//! * On Linux (the fast path, `cfg(target_os = "linux")`):
+//!   * [`slab`]: the process-wide allocator. Stacks are carved out of 64 MiB mappings with
+//!     a guard page below each (`MADV_GUARD_INSTALL`, so a million stacks need a few
+//!     thousand mappings, not two million), or one mapping each where the kernel is too
+//!     old, where `CORONA_STACK_GUARD=mprotect` asks for it, or under valgrind (detected;
+//!     every stack is registered with valgrind when it is carved).
+//!   * [`overflow`] (feature `overflow-report`, on by default): a `SIGSEGV`/`SIGBUS`
+//!     handler that turns a fault in a corona guard page into a message naming the stack
+//!     size and how to raise it, instead of a bare crash.
+//! * Everywhere else, and on Linux when built with `--cfg corona_portable_stacks`:
+//!   [`portable`], corosensei's `DefaultStack` (one mapping with a guard page per stack,
+//!   registered with valgrind by corosensei). Overflow is the operating system's crash.
+//! * [`pool`]: a per-thread cache of idle stacks, the same on every platform. Taking and
+//!   giving one is a `Vec` pop or push, no syscall; beyond a configurable bound the pool
+//!   hands the extra stacks back to the allocator, so memory falls after a burst.
 //! * [`usage`]: a debug aid that tells how much of the current coroutine's stack is used.
 //!
-//! All the `unsafe` of these modules sits in `sys` (the memory syscalls), `overflow` and
-//! the `corosensei::stack::Stack` impl below.
+//! All the `unsafe` of these modules sits in `sys` (the memory syscalls), `overflow`,
+//! `portable` (`sysconf`, `mincore`) and the `corosensei::stack::Stack` impls of the two
+//! `Stack` types.
 
+// The Linux fast path. Keep this list in step with `portable` below.
+#[cfg(all(target_os = "linux", not(corona_portable_stacks)))]
+mod linux;
+#[cfg(all(
+    target_os = "linux",
+    not(corona_portable_stacks),
+    feature = "overflow-report"
+))]
 mod overflow;
-pub(crate) mod pool;
+#[cfg(all(target_os = "linux", not(corona_portable_stacks)))]
 mod registry;
+#[cfg(all(target_os = "linux", not(corona_portable_stacks)))]
 mod slab;
+#[cfg(all(target_os = "linux", not(corona_portable_stacks)))]
 mod sys;
+#[cfg(all(target_os = "linux", not(corona_portable_stacks)))]
+use linux as backend;
+
+/// Without the `overflow-report` feature no handler and no alternate signal stack are
+/// installed: an overflow is the operating system's plain `SIGSEGV`.
+#[cfg(all(
+    target_os = "linux",
+    not(corona_portable_stacks),
+    not(feature = "overflow-report")
+))]
+mod overflow {
+    pub(crate) fn prepare_thread() {}
+}
+
+// Every other platform, and Linux with `--cfg corona_portable_stacks`.
+#[cfg(any(not(target_os = "linux"), corona_portable_stacks))]
+mod portable;
+// `pool` takes stacks from and gives them back to `slab`, whichever allocator that is.
+#[cfg(any(not(target_os = "linux"), corona_portable_stacks))]
+use portable as slab;
+#[cfg(any(not(target_os = "linux"), corona_portable_stacks))]
+use portable as backend;
+
+pub(crate) mod pool;
 mod usage;
 
 pub use pool::{set_stack_pool_limit, stack_pool_limit, DEFAULT_STACK_POOL_LIMIT};
 pub use usage::{stack_usage, StackUsage};
 
-use corosensei::stack::StackPointer;
+pub(crate) use backend::Stack;
 
 /// Stack size when none is asked for: 256 KiB.
 ///
@@ -34,59 +78,15 @@ pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
 /// The smallest stack corona hands out, whatever was asked for.
 pub const MIN_STACK_SIZE: usize = 16 * 1024;
 
-/// One coroutine stack: `size` usable bytes below `top`, and a guard page below those.
-///
-/// Dropping it releases it to the allocator (memory returned to the kernel); the pool
-/// keeps stacks instead, so that reusing one costs no syscall.
-#[derive(Debug)]
-pub(crate) struct Stack {
-    /// The highest address (exclusive): stacks grow down from here.
-    top: usize,
-    /// Usable bytes: a multiple of the page size.
-    size: usize,
-}
-
-impl Stack {
-    /// The usable size this stack was made for.
-    pub(crate) fn size(&self) -> usize {
-        self.size
-    }
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        slab::release(vec![Stack {
-            top: self.top,
-            size: self.size,
-        }]);
-    }
-}
-
 /// Rounds a requested size to what corona hands out: at least [`MIN_STACK_SIZE`], a whole
 /// number of pages.
 ///
 /// Runs on every coroutine creation, so it rounds with a mask (the page size is a power of
 /// two) instead of a division. A size too large to round up saturates to the largest whole
-/// number of pages, which the allocator then refuses with its usual message.
+/// number of pages, which the allocator then refuses with its usual message ("could not
+/// allocate a coroutine stack").
 #[inline]
 pub(crate) fn normalize(size: usize) -> usize {
-    let page_mask = sys::page_size() - 1;
+    let page_mask = backend::page_size() - 1;
     size.max(MIN_STACK_SIZE).saturating_add(page_mask) & !page_mask
-}
-
-// SAFETY: `top` is the end of a readable, writable range of `size >= MIN_STACK_SIZE` bytes
-// (more than corosensei's minimum) owned by this `Stack`, and the page below it is a guard
-// page (`slab` never hands out a slot whose guard could not be installed). Both addresses
-// are page aligned, so aligned to `STACK_ALIGNMENT`, and non-zero.
-unsafe impl corosensei::stack::Stack for Stack {
-    #[inline]
-    fn base(&self) -> StackPointer {
-        StackPointer::new(self.top).expect("a stack top is never address 0")
-    }
-
-    #[inline]
-    fn limit(&self) -> StackPointer {
-        StackPointer::new(self.top - self.size - sys::page_size())
-            .expect("a stack is never mapped at address 0")
-    }
 }

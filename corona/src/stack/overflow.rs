@@ -5,6 +5,22 @@
 //! that runs coroutines gets an alternate signal stack (std's, when std made one), and the
 //! handler is installed once, with `SA_ONSTACK`, for `SIGSEGV` and `SIGBUS`.
 //!
+//! std removes its alternate stack when the thread's main function returns, before the
+//! thread's thread-local destructors run, and a destructor may well run coroutines. So
+//! corona's per-thread state, itself a thread-local, installs an alternate stack of
+//! corona's own when it is destroyed and finds none; that stack is unmapped by a pthread
+//! key destructor, which glibc runs after every thread-local destructor. A coroutine made
+//! in a later destructor (its stack comes from the allocator) checks again. Not covered:
+//! a destructor of a thread-local first used after the thread's first coroutine that runs
+//! a coroutine on a pooled stack (it runs before corona's own destructor).
+//!
+//! Chaining: the handler is installed once per process, at the first coroutine stack,
+//! and keeps the action that was installed before it. It only claims faults in a corona
+//! guard page; every other fault goes to that previous action. A handler installed after
+//! corona's must do the same (call the action it replaced for faults it does not claim),
+//! or corona's overflow report is lost and the process dies of the bare signal. Building
+//! without the `overflow-report` feature installs nothing.
+//!
 //! The handler looks the faulting address up in the registry of stack mappings (atomic
 //! loads only). In a corona guard page, it writes
 //! `corona: coroutine stack overflow (stack size N bytes); raise it with ...` to stderr
@@ -37,7 +53,13 @@ pub(crate) fn prepare_thread() {
     thread_local! {
         static ALT_STACK: AltStack = AltStack::ensure();
     }
-    let _ = ALT_STACK.try_with(|_| ());
+    if ALT_STACK.try_with(|_| ()).is_err() {
+        // A thread-local destructor after ours is making stacks: ours kept (or put) an
+        // alternate stack of corona's in place, unless someone disabled it since.
+        if let Some(own) = install_if_missing() {
+            free_at_thread_end(own);
+        }
+    }
 }
 
 fn install(signal: libc::c_int, previous: &OnceLock<libc::sigaction>) {
@@ -59,6 +81,12 @@ fn install(signal: libc::c_int, previous: &OnceLock<libc::sigaction>) {
         libc::sigemptyset(&mut action.sa_mask);
         libc::sigaction(signal, &action, ptr::null_mut());
     }
+}
+
+/// The address of the handler, as `sigaction` reports it (for tests).
+#[cfg(test)]
+pub(crate) fn handler_address() -> libc::sighandler_t {
+    on_fault as *const () as libc::sighandler_t
 }
 
 /// The signal handler.
@@ -155,60 +183,113 @@ fn chain(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_
     }
 }
 
-/// This thread's alternate signal stack, when corona had to make one.
+/// Bytes of a mapping holding one alternate signal stack: a guard page, then the stack.
+fn alt_mapping_len() -> usize {
+    ALT_STACK_SIZE + sys::page_size()
+}
+
+/// This thread's alternate signal stack, when corona made one; dropped (a thread-local
+/// destructor) when the thread exits.
 struct AltStack {
-    /// The mapping (a guard page, then the stack), if corona made it.
-    mapping: Option<(usize, usize)>,
+    /// The start of corona's mapping, if corona made and installed one.
+    own: Option<usize>,
 }
 
 impl AltStack {
+    /// Installs an alternate stack of corona's own if this thread has none.
     fn ensure() -> AltStack {
-        let none = AltStack { mapping: None };
-        // SAFETY: `stack_t` is plain data; all-zero is valid.
-        let mut current: libc::stack_t = unsafe { core::mem::zeroed() };
-        // SAFETY: only reads the current alternate stack into a valid out-pointer.
-        if unsafe { libc::sigaltstack(ptr::null(), &mut current) } != 0 {
-            return none;
-        }
-        if current.ss_flags & libc::SS_DISABLE == 0 {
-            return none; // std (or someone) already gave this thread one
-        }
-        let page = sys::page_size();
-        let len = ALT_STACK_SIZE + page;
-        let Ok(start) = sys::map(len) else {
-            return none;
-        };
-        if sys::protect_guard(start).is_err() {
-            sys::unmap(start, len);
-            return none;
-        }
-        let stack = libc::stack_t {
-            ss_sp: (start + page) as *mut libc::c_void,
-            ss_flags: 0,
-            ss_size: ALT_STACK_SIZE,
-        };
-        // SAFETY: `stack` describes a mapping this struct owns until the thread exits.
-        if unsafe { libc::sigaltstack(&stack, ptr::null_mut()) } != 0 {
-            sys::unmap(start, len);
-            return none;
-        }
         AltStack {
-            mapping: Some((start, len)),
+            own: install_if_missing(),
         }
     }
 }
 
 impl Drop for AltStack {
     fn drop(&mut self) {
-        if let Some((start, len)) = self.mapping.take() {
-            let disable = libc::stack_t {
-                ss_sp: ptr::null_mut(),
-                ss_flags: libc::SS_DISABLE,
-                ss_size: 0,
-            };
-            // SAFETY: disables this thread's alternate stack before its memory goes away.
-            unsafe { libc::sigaltstack(&disable, ptr::null_mut()) };
-            sys::unmap(start, len);
+        // The thread is exiting: std's alternate stack, if it had one, is already gone,
+        // and later thread-local destructors may still run coroutines. Keep (or put) an
+        // alternate stack of corona's in place until the very end.
+        if let Some(own) = self.own.take().or_else(install_if_missing) {
+            free_at_thread_end(own);
         }
     }
+}
+
+/// Makes and installs an alternate signal stack of corona's own if the thread has none;
+/// returns the start of its mapping.
+fn install_if_missing() -> Option<usize> {
+    // SAFETY: `stack_t` is plain data; all-zero is valid.
+    let mut current: libc::stack_t = unsafe { core::mem::zeroed() };
+    // SAFETY: only reads the current alternate stack into a valid out-pointer.
+    if unsafe { libc::sigaltstack(ptr::null(), &mut current) } != 0 {
+        return None;
+    }
+    if current.ss_flags & libc::SS_DISABLE == 0 {
+        return None; // std (or someone) gave this thread one
+    }
+    let page = sys::page_size();
+    let len = alt_mapping_len();
+    let start = sys::map(len).ok()?;
+    // SAFETY: `[start, start + len)` was just mapped and is known to no one else: its first
+    // page becomes the guard, or the mapping goes away.
+    if unsafe { sys::protect_guard(start) }.is_err() {
+        // SAFETY: as above.
+        unsafe { sys::unmap(start, len) };
+        return None;
+    }
+    let stack = libc::stack_t {
+        ss_sp: (start + page) as *mut libc::c_void,
+        ss_flags: 0,
+        ss_size: ALT_STACK_SIZE,
+    };
+    // SAFETY: `stack` describes a mapping owned by this thread's corona state until
+    // `free_alt_stack` disables it and unmaps it.
+    if unsafe { libc::sigaltstack(&stack, ptr::null_mut()) } != 0 {
+        // SAFETY: not installed: nothing refers to the mapping.
+        unsafe { sys::unmap(start, len) };
+        return None;
+    }
+    Some(start)
+}
+
+/// Hands corona's alternate stack (the mapping at `start`) to a pthread key destructor,
+/// which runs after the thread's thread-local destructors. If no key can be made, the
+/// mapping stays installed and is leaked with the thread (64 KiB of address space).
+fn free_at_thread_end(start: usize) {
+    static KEY: OnceLock<Option<libc::pthread_key_t>> = OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        let mut key: libc::pthread_key_t = 0;
+        // SAFETY: a valid out-pointer and a destructor with the expected signature.
+        let ret = unsafe { libc::pthread_key_create(&mut key, Some(free_alt_stack)) };
+        (ret == 0).then_some(key)
+    });
+    if let Some(key) = *key {
+        // SAFETY: `key` was created above; the value is a non-null address, which makes
+        // the destructor run for this thread.
+        unsafe { libc::pthread_setspecific(key, start as *const libc::c_void) };
+    }
+}
+
+/// The pthread key destructor: disables the thread's alternate stack if it is corona's
+/// (at `start`), then unmaps it. Nothing of the thread's Rust code runs after this.
+extern "C" fn free_alt_stack(start: *mut libc::c_void) {
+    let start = start as usize;
+    let page = sys::page_size();
+    // SAFETY: `stack_t` is plain data; all-zero is valid.
+    let mut current: libc::stack_t = unsafe { core::mem::zeroed() };
+    // SAFETY: reads the current alternate stack into a valid out-pointer.
+    let read = unsafe { libc::sigaltstack(ptr::null(), &mut current) };
+    if read != 0 || current.ss_sp as usize == start + page {
+        let disable = libc::stack_t {
+            ss_sp: ptr::null_mut(),
+            ss_flags: libc::SS_DISABLE,
+            ss_size: 0,
+        };
+        // SAFETY: disables this thread's alternate stack before its memory goes away.
+        unsafe { libc::sigaltstack(&disable, ptr::null_mut()) };
+    }
+    // SAFETY: the mapping was made by `install_if_missing` and handed over by
+    // `free_at_thread_end`; it is no longer the alternate stack, and we are not running on
+    // it (a key destructor runs on the thread's own stack).
+    unsafe { sys::unmap(start, alt_mapping_len()) };
 }

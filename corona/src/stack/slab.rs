@@ -13,7 +13,8 @@
 //! of its own with an `mprotect`ed guard page below it, as corosensei's `DefaultStack`
 //! does; that caps live coroutines near 32,000 but never runs a stack without a guard.
 //! Setting the environment variable `CORONA_STACK_GUARD=mprotect` before the first
-//! coroutine forces this fallback (tests use it).
+//! coroutine forces this fallback (tests use it); so does running under valgrind, which
+//! knows neither guard advice nor `pidfd_open`.
 //!
 //! Stacks are never unmapped. A stack released by a thread's pool (see `pool`) has its
 //! memory returned with `MADV_DONTNEED` and its address kept here, idle, for the next
@@ -23,7 +24,7 @@
 use std::io;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::{overflow, registry, sys, Stack};
+use super::{linux, overflow, registry, sys, Stack};
 
 /// Bytes reserved per slab (address space only: pages cost memory when touched).
 const SLAB_BYTES: usize = 64 << 20;
@@ -98,12 +99,18 @@ pub(crate) fn allocate_many(size: usize, count: usize) -> Vec<Stack> {
 /// One stack, as `allocate_many` describes.
 fn allocate_locked(alloc: &mut Allocator, size: usize) -> Stack {
     if alloc.guards == Guards::Undecided {
-        alloc.guards = if std::env::var_os("CORONA_STACK_GUARD").is_some_and(|v| v == "mprotect") {
+        let forced = std::env::var_os("CORONA_STACK_GUARD").is_some_and(|v| v == "mprotect");
+        alloc.guards = if forced || sys::under_valgrind() {
             Guards::PerStack
         } else {
             Guards::Slabs
         };
     }
+    // A size whose slot does not fit the address space is refused before any state is
+    // made for it (no arithmetic overflow, no empty size class).
+    let Some(slot) = slot_len(size) else {
+        allocation_failed(size, io::ErrorKind::OutOfMemory.into());
+    };
     let at = match alloc.classes.iter().position(|c| c.size == size) {
         Some(at) => at,
         None => {
@@ -116,7 +123,6 @@ fn allocate_locked(alloc: &mut Allocator, size: usize) -> Stack {
             alloc.classes.len() - 1
         }
     };
-    let slot = size + sys::page_size();
     let idle = &mut alloc.classes[at].idle;
     if let Some(run) = idle.last_mut() {
         run.count -= 1;
@@ -126,15 +132,30 @@ fn allocate_locked(alloc: &mut Allocator, size: usize) -> Stack {
         }
         return Stack { top, size };
     }
-    let top = carve(alloc, at).unwrap_or_else(|err| {
-        panic!(
-            "corona: could not allocate a coroutine stack of {size} bytes: {err}; the \
-             process is out of memory or of memory mappings (`sysctl vm.max_map_count`): \
-             keep fewer coroutines alive or give them smaller stacks with \
-             #[corona::coroutine(stack_size = ...)] or Builder::stack_size"
-        )
-    });
+    let top = carve(alloc, at).unwrap_or_else(|err| allocation_failed(size, err));
+    linux::register_with_valgrind(top, size);
     Stack { top, size }
+}
+
+/// A slot's length (guard page included) for stacks of `size` usable bytes, if it fits
+/// in the address space.
+fn slot_len(size: usize) -> Option<usize> {
+    size.checked_add(sys::page_size())
+        .filter(|&slot| slot <= isize::MAX as usize)
+}
+
+/// The allocation-failure report. Raised with the allocator consistent: at most an empty
+/// size class was added, and stacks already taken by the failing call are released as the
+/// panic unwinds (after the lock was dropped).
+#[cold]
+#[inline(never)]
+fn allocation_failed(size: usize, err: io::Error) -> ! {
+    panic!(
+        "corona: could not allocate a coroutine stack of {size} bytes: {err}; the \
+         process is out of memory or of memory mappings (`sysctl vm.max_map_count`), or \
+         the size is absurd: keep fewer coroutines alive or give them smaller stacks with \
+         #[corona::coroutine(stack_size = ...)] or Builder::stack_size"
+    )
 }
 
 /// A fresh slot for class `at`, its guard page installed; returns the stack's top.
@@ -149,25 +170,36 @@ fn carve(alloc: &mut Allocator, at: usize) -> io::Result<usize> {
             let len = slots * slot;
             let start = sys::map(len)?;
             // Probe the kernel on the slab's first guard before anyone can use the slab.
-            match sys::install_guard(start) {
+            // SAFETY: `[start, start + len)` was just mapped by `sys::map` and is not yet
+            // known to anyone (not registered, no stack handed out), so guarding pages of
+            // it or unmapping it affects no live data.
+            match unsafe { sys::install_guard(start) } {
                 Ok(()) => {}
                 Err(err) if err.raw_os_error() == Some(libc::EINVAL) => {
-                    sys::unmap(start, len);
+                    // SAFETY: as above.
+                    unsafe { sys::unmap(start, len) };
                     alloc.guards = Guards::PerStack;
                     return carve(alloc, at);
                 }
                 Err(err) => {
-                    sys::unmap(start, len);
+                    // SAFETY: as above.
+                    unsafe { sys::unmap(start, len) };
                     return Err(err);
                 }
             }
             // The other slots' guards, in one go, before any of them is handed out.
             let rest: Vec<usize> = (1..slots).map(|i| start + i * slot).collect();
-            if sys::install_guards(&rest).is_err() {
+            // SAFETY: as above, each page of `rest` is a guard page of the new slab.
+            if unsafe { sys::install_guards(&rest) }.is_err() {
                 // Never a stack without a guard: `mprotect` them all (a guarded page stays
                 // guarded).
-                if let Err(err) = rest.iter().try_for_each(|&guard| sys::protect_guard(guard)) {
-                    sys::unmap(start, len);
+                // SAFETY: as above.
+                let protected = rest
+                    .iter()
+                    .try_for_each(|&guard| unsafe { sys::protect_guard(guard) });
+                if let Err(err) = protected {
+                    // SAFETY: as above.
+                    unsafe { sys::unmap(start, len) };
                     return Err(err);
                 }
             }
@@ -180,8 +212,11 @@ fn carve(alloc: &mut Allocator, at: usize) -> io::Result<usize> {
         Ok(start + slot)
     } else {
         let start = sys::map(slot)?;
-        if let Err(err) = sys::protect_guard(start) {
-            sys::unmap(start, slot);
+        // SAFETY: `[start, start + slot)` was just mapped and is known to no one yet: its
+        // first page becomes the guard, or the whole mapping goes away.
+        if let Err(err) = unsafe { sys::protect_guard(start) } {
+            // SAFETY: as above.
+            unsafe { sys::unmap(start, slot) };
             return Err(err);
         }
         registry::register(start, slot, slot);
@@ -195,8 +230,7 @@ pub(crate) fn release(stacks: Vec<Stack>) {
     if stacks.is_empty() {
         return;
     }
-    let page = sys::page_size();
-    let mut ranges: Vec<(usize, usize, usize)> = stacks
+    let ranges: Vec<(usize, usize, usize)> = stacks
         .into_iter()
         .map(|stack| {
             let (top, size) = (stack.top, stack.size);
@@ -204,6 +238,18 @@ pub(crate) fn release(stacks: Vec<Stack>) {
             (top - size, top, size)
         })
         .collect();
+    release_ranges(ranges);
+}
+
+/// Gives back the one stack of `size` bytes below `top`, as `release` does (for a `Stack`
+/// dropped outside the pool).
+pub(crate) fn release_slot(top: usize, size: usize) {
+    release_ranges(vec![(top - size, top, size)]);
+}
+
+/// `release` for stacks given as `(bottom, top, size)`, each owned by the caller and idle.
+fn release_ranges(mut ranges: Vec<(usize, usize, usize)>) {
+    let page = sys::page_size();
     ranges.sort_unstable();
     let slabs = lock().guards == Guards::Slabs;
     // Neighbouring stacks of a slab are one guard page apart; `MADV_DONTNEED` keeps guard
@@ -213,14 +259,17 @@ pub(crate) fn release(stacks: Vec<Stack>) {
         run = match run {
             Some((start, end)) if slabs && bottom == end + page => Some((start, top)),
             Some((start, end)) => {
-                sys::release(start, end - start);
+                // SAFETY: `[start, end)` covers idle stacks the caller gave up (and the
+                // guard pages between neighbours, which `MADV_DONTNEED` leaves guarded).
+                unsafe { sys::release(start, end - start) };
                 Some((bottom, top))
             }
             None => Some((bottom, top)),
         };
     }
     if let Some((start, end)) = run {
-        sys::release(start, end - start);
+        // SAFETY: as above.
+        unsafe { sys::release(start, end - start) };
     }
     let mut alloc = lock();
     for (_, top, size) in ranges {

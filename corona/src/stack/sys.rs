@@ -1,8 +1,8 @@
 //! The few memory syscalls the stack allocator needs, each wrapped once with its contract.
 //!
-//! Every function here is safe to call: they only ever act on memory corona mapped for
-//! stacks, which no Rust reference points into while it is handed to them (a stack is
-//! idle when it is reserved, guarded or released).
+//! The functions that make memory inaccessible, unmap it or discard its contents take raw
+//! addresses and are `unsafe fn`s: their callers promise the range is corona's and idle.
+//! Those that only map fresh memory, pre-fault pages or read residency are safe.
 
 use std::io;
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -47,8 +47,13 @@ pub(crate) fn map(len: usize) -> io::Result<usize> {
 }
 
 /// Unmaps a range this module mapped and nothing uses any more.
-pub(crate) fn unmap(start: usize, len: usize) {
-    // SAFETY: callers pass a whole range returned by `map` that holds no live data.
+///
+/// # Safety
+///
+/// `[start, start + len)` must be a whole range returned by [`map`] that holds no live
+/// data and that nothing will access again.
+pub(crate) unsafe fn unmap(start: usize, len: usize) {
+    // SAFETY: forwarded from this function's contract.
     let ret = unsafe { libc::munmap(start as *mut libc::c_void, len) };
     debug_assert_eq!(ret, 0, "munmap of a corona stack range failed");
 }
@@ -56,9 +61,14 @@ pub(crate) fn unmap(start: usize, len: usize) {
 /// Makes the page at `page` a guard page without splitting its mapping.
 ///
 /// Fails with `EINVAL` on kernels older than 6.13.
-pub(crate) fn install_guard(page: usize) -> io::Result<()> {
-    // SAFETY: `page` is a page of a mapping made by `map` that holds no live data; the
-    // advice only makes accesses to it fault.
+///
+/// # Safety
+///
+/// `page` must be a page-aligned page of a mapping made by [`map`] that holds no live
+/// data and that nothing accesses again except as a guard.
+pub(crate) unsafe fn install_guard(page: usize) -> io::Result<()> {
+    // SAFETY: forwarded from this function's contract; the advice only makes accesses to
+    // the page fault.
     let ret = unsafe { libc::madvise(page as *mut libc::c_void, page_size(), MADV_GUARD_INSTALL) };
     if ret == 0 {
         Ok(())
@@ -70,22 +80,38 @@ pub(crate) fn install_guard(page: usize) -> io::Result<()> {
 /// Makes every page in `pages` a guard page, as [`install_guard`] does, in as few syscalls
 /// as the kernel allows: `process_madvise` on this process takes up to 1024 ranges per call
 /// (Linux >= 6.13 accepts guard advice there). Where it does not, one `madvise` each.
-pub(crate) fn install_guards(pages: &[usize]) -> io::Result<()> {
-    let done = advise_pages(pages, MADV_GUARD_INSTALL);
-    pages[done..].iter().try_for_each(|&p| install_guard(p))
+///
+/// # Safety
+///
+/// As for [`install_guard`], for every page of `pages`.
+pub(crate) unsafe fn install_guards(pages: &[usize]) -> io::Result<()> {
+    // SAFETY: forwarded from this function's contract.
+    let done = unsafe { advise_pages(pages, MADV_GUARD_INSTALL) };
+    // SAFETY: as above.
+    pages[done..]
+        .iter()
+        .try_for_each(|&p| unsafe { install_guard(p) })
 }
 
 /// Pre-faults the pages in `pages` for writing (`MADV_POPULATE_WRITE`), in as few
 /// syscalls as possible: cheaper than taking each page fault from user space. Best effort:
 /// a page left out faults in on first use as usual.
+///
+/// Safe: pre-faulting only allocates the pages' memory, it never changes what they hold,
+/// and the kernel refuses (`EFAULT`, `ENOMEM`) pages that are not mapped writable.
 pub(crate) fn populate(pages: &[usize]) {
     const MADV_POPULATE_WRITE: libc::c_int = 23;
-    advise_pages(pages, MADV_POPULATE_WRITE);
+    // SAFETY: `MADV_POPULATE_WRITE` leaves contents unchanged (see above).
+    unsafe { advise_pages(pages, MADV_POPULATE_WRITE) };
 }
 
 /// Applies `advice` to each page of `pages` with `process_madvise` on this process, up to
 /// 1024 pages per call; returns how many pages (from the first) it covered.
-fn advise_pages(pages: &[usize], advice: libc::c_int) -> usize {
+///
+/// # Safety
+///
+/// `advice` applied to every page of `pages` must not affect live data (see the callers).
+unsafe fn advise_pages(pages: &[usize], advice: libc::c_int) -> usize {
     const BATCH: usize = 1024; // UIO_MAXIOV
     let mut done = 0;
     if let Some(pidfd) = own_pidfd() {
@@ -99,9 +125,8 @@ fn advise_pages(pages: &[usize], advice: libc::c_int) -> usize {
                     iov_len: page,
                 })
                 .collect();
-            // SAFETY: `ranges` describes pages of idle stacks in mappings made by `map` (no
-            // live data); the advice only guards or pre-faults them; the kernel only reads
-            // the array.
+            // SAFETY: the advice does not affect live data (this function's contract); the
+            // kernel only reads the array.
             let ret = unsafe {
                 libc::syscall(
                     libc::SYS_process_madvise,
@@ -126,7 +151,12 @@ fn advise_pages(pages: &[usize], advice: libc::c_int) -> usize {
 /// Opened once per process: a child made by `fork` inherits the descriptor, which names the
 /// parent, so the child must open its own before advising anything (it would otherwise
 /// guard or populate the parent's pages).
+///
+/// Under valgrind, `None`: valgrind does not know `pidfd_open`.
 fn own_pidfd() -> Option<libc::c_int> {
+    if under_valgrind() {
+        return None;
+    }
     static PIDFD: Mutex<Option<(libc::pid_t, Option<libc::c_int>)>> = Mutex::new(None);
     // SAFETY: `getpid` has no preconditions.
     let pid = unsafe { libc::getpid() };
@@ -148,8 +178,13 @@ fn own_pidfd() -> Option<libc::c_int> {
 }
 
 /// Makes the page at `page` inaccessible with `mprotect` (splits the mapping).
-pub(crate) fn protect_guard(page: usize) -> io::Result<()> {
-    // SAFETY: `page` is a page of a mapping made by `map` that holds no live data.
+///
+/// # Safety
+///
+/// `page` must be a page-aligned page of a mapping made by [`map`] (or of memory the
+/// caller owns) that holds no live data and that nothing accesses again except as a guard.
+pub(crate) unsafe fn protect_guard(page: usize) -> io::Result<()> {
+    // SAFETY: forwarded from this function's contract.
     let ret = unsafe { libc::mprotect(page as *mut libc::c_void, page_size(), libc::PROT_NONE) };
     if ret == 0 {
         Ok(())
@@ -161,8 +196,13 @@ pub(crate) fn protect_guard(page: usize) -> io::Result<()> {
 /// Gives the physical pages of `[start, start + len)` back to the kernel while keeping the
 /// mapping (and guard markers, which `MADV_DONTNEED` preserves). The range reads as zeros
 /// afterwards, and costs memory again only when touched.
-pub(crate) fn release(start: usize, len: usize) {
-    // SAFETY: the range belongs to idle stacks: nothing lives on it any more.
+///
+/// # Safety
+///
+/// `[start, start + len)` must be page aligned, lie in mappings made by [`map`] and hold
+/// no live data: its contents are discarded.
+pub(crate) unsafe fn release(start: usize, len: usize) {
+    // SAFETY: forwarded from this function's contract.
     let ret = unsafe { libc::madvise(start as *mut libc::c_void, len, libc::MADV_DONTNEED) };
     debug_assert_eq!(
         ret, 0,
@@ -181,4 +221,17 @@ pub(crate) fn resident_pages(start: usize, len: usize) -> usize {
         return 0;
     }
     flags.iter().filter(|f| **f & 1 != 0).count()
+}
+
+/// Whether this process runs under valgrind.
+///
+/// Valgrind starts its client with its preload libraries (`vgpreload_core-*.so` and the
+/// tool's) in `LD_PRELOAD`, so their names there tell, with no client request and nothing
+/// for the user to set. Read once: the answer cannot change.
+pub(crate) fn under_valgrind() -> bool {
+    static UNDER_VALGRIND: OnceLock<bool> = OnceLock::new();
+    *UNDER_VALGRIND.get_or_init(|| {
+        std::env::var_os("LD_PRELOAD")
+            .is_some_and(|preload| preload.to_string_lossy().contains("/vgpreload_"))
+    })
 }

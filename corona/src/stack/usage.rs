@@ -1,8 +1,9 @@
 //! How much of the current coroutine's stack is used: a debug aid for sizing stacks.
 
+use core::fmt;
 use core::ops::Range;
 
-use super::{registry, sys};
+use super::backend;
 
 /// How much of the current coroutine's stack is in use, from [`stack_usage`].
 ///
@@ -28,7 +29,7 @@ use super::{registry, sys};
 /// assert!(usage.touched() <= usage.size());
 /// # });
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct StackUsage {
     range: Range<usize>,
     used: usize,
@@ -108,6 +109,17 @@ impl StackUsage {
     }
 }
 
+/// Sizes, not addresses: `StackUsage { size: 262144, used: 1200, touched: 4096 }`.
+impl fmt::Debug for StackUsage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StackUsage")
+            .field("size", &self.size())
+            .field("used", &self.used)
+            .field("touched", &self.touched)
+            .finish()
+    }
+}
+
 /// How much of the current coroutine's stack is in use; `None` outside a coroutine.
 ///
 /// A debug aid (it makes a `mincore` syscall): see [`StackUsage`].
@@ -126,16 +138,10 @@ impl StackUsage {
 pub fn stack_usage() -> Option<StackUsage> {
     let marker = core::hint::black_box(0u8);
     let here = core::ptr::addr_of!(marker) as usize;
-    let slot = registry::slot_of(here)?;
-    let page = sys::page_size();
-    let range = slot.start + page..slot.start + slot.len;
-    if !range.contains(&here) {
-        return None;
-    }
-    let touched = sys::resident_pages(range.start, range.end - range.start) * page;
+    let range = backend::stack_containing(here)?;
     Some(StackUsage {
         used: range.end - here,
-        touched,
+        touched: backend::touched(range.clone()),
         range,
     })
 }
