@@ -36,6 +36,10 @@ pub(crate) struct Frame {
     /// finds it set was called from that `poll` and must not suspend (the caller is not
     /// prepared to be frozen mid-poll), so it panics instead.
     pub(crate) driving: Cell<bool>,
+    /// `corona::scope` hook: the innermost scope open on this coroutine's stack, whose
+    /// children [`Frame::suspend`] runs before this coroutine suspends for a pending future.
+    /// Set and restored by `scope` for exactly the duration of its call (see `scope.rs`).
+    pub(crate) scope: Cell<Option<core::ptr::NonNull<dyn crate::scope::Drive>>>,
 }
 
 /// What [`current`] finds on this thread.
@@ -117,7 +121,8 @@ impl Drop for Restore {
 
 impl Frame {
     /// Suspends this coroutine back into the poll that resumed it, and returns once a later
-    /// poll resumes it, with that poll's `Context` in place.
+    /// poll resumes it, with that poll's `Context` in place. Inside a `corona::scope` it may
+    /// return at once for `Pending` (the caller re-polls, as after any wake-up).
     ///
     /// # Safety
     ///
@@ -127,6 +132,15 @@ impl Frame {
     pub(crate) unsafe fn suspend(&self, why: crate::raw::Suspend) {
         if std::thread::panicking() {
             cannot_wait_while_unwinding();
+        }
+        // `corona::scope` hook: before waiting, run the scope's ready children; if one of them
+        // finished, return at once (a spurious wake-up: the caller re-polls its future).
+        if let (crate::raw::Suspend::Pending, Some(scope)) = (why, self.scope.get()) {
+            // SAFETY: `scope` is this frame's hook, read just now on its own stack, and `cx`
+            // is from the poll running this coroutine, which has not suspended since.
+            if unsafe { crate::scope::drive_children(scope, self.cx.get()) } {
+                return;
+            }
         }
         // SAFETY: the yielder lives on this stack, below the frame, for as long as the frame;
         // the caller guarantees we are running on that stack.

@@ -242,6 +242,7 @@ mod pool;
 mod raw;
 #[cfg(feature = "tokio")]
 mod runtime;
+mod scope;
 mod stack;
 mod stream;
 mod wait;
@@ -258,6 +259,7 @@ pub use crate::pool::{JoinError, Pool, PoolHandle, PoolJoinHandle};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::runtime::{run, spawn_local};
+pub use crate::scope::{scope, Scope, ScopedJoinHandle};
 pub use crate::stack::{
     set_stack_pool_limit, stack_pool_limit, stack_usage, StackUsage, DEFAULT_STACK_POOL_LIMIT,
     DEFAULT_STACK_SIZE, MIN_STACK_SIZE,

@@ -64,9 +64,14 @@ impl<T> RawCoroutine<T> {
     /// # Safety
     ///
     /// Everything `body` borrows, and everything a `T` borrows, must stay valid until this
-    /// coroutine has been dropped. The caller must own the coroutine and drop it (which
-    /// unwinds it) before the borrows end, on every path including panics: it must never be
-    /// leaked.
+    /// coroutine has been dropped, or for ever if it is leaked. So the caller must own the
+    /// coroutine in a call frame (`run`, `corona::scope`) that drops it (which unwinds it)
+    /// before the borrows end, on every path including panics, and that cannot leak it except
+    /// by leaking the stack the frame is on. Such a leak is sound because of two invariants:
+    /// a stack is reused or unmapped only after its coroutine was dropped, never when it was
+    /// leaked, also at thread exit (see `stack::pool`), so the borrowed data on a leaked stack
+    /// stays valid; and every coroutine that borrows non-`'static` data is owned this way
+    /// (everything else is `'static`), so a leaked stack is never freed by someone else.
     pub(crate) unsafe fn new_unchecked<F>(stack_size: usize, body: F) -> Self
     where
         F: FnOnce() -> T,
@@ -77,6 +82,7 @@ impl<T> RawCoroutine<T> {
                 yielder,
                 cx: Cell::new(cx),
                 driving: Cell::new(false),
+                scope: Cell::new(None), // `corona::scope` hook: none open yet
             };
             context::set_current(&frame);
             body()
