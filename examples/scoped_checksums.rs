@@ -73,7 +73,9 @@ fn main() {
         let again = fnv1a(&mut std::fs::File::open(path).unwrap()).unwrap().0;
         assert_eq!(*sum, again, "a concurrent read disagrees with a plain one");
     }
-    let combined = sums.iter().fold(0u64, |acc, (_, sum)| acc.rotate_left(5) ^ sum);
+    let combined = sums
+        .iter()
+        .fold(0u64, |acc, (_, sum)| acc.rotate_left(5) ^ sum);
     println!(
         "{} files, {} bytes, combined checksum {combined:016x}",
         sums.len(),

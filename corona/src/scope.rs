@@ -41,8 +41,8 @@
 //!
 //! **Why nothing freed can be reached.** `scope` returns only after every child finished; if
 //! it unwinds instead (a panic in the body, or the enclosing coroutine dropped while it waits
-//! inside the scope, which unwinds its stack), the `Scope`'s destructor, running in `scope`'s
-//! frame before any borrowed local below it is dropped, drops every unfinished child, which
+//! inside the scope, which unwinds its stack), a guard in `scope`'s frame, dropped before any
+//! borrowed local below that frame, drops every unfinished child, which
 //! unwinds the child's stack (every destructor on it runs). Join handles share a finished
 //! child's result only, never its coroutine, so a leaked handle keeps no stack alive. That
 //! leaves leaking: the `Scope` cannot be leaked on its own (it is a local of `scope`, lent
@@ -155,7 +155,9 @@ where
         _scope: PhantomData,
         _env: PhantomData,
     };
-    // Declared after `scope`, so dropped before it: the hook is gone before the children are.
+    // Dropped in reverse order, on return and while unwinding: first the hook goes, then
+    // every unfinished child is cancelled and every child dropped, then the scope.
+    let _children = DropChildren(&scope.core);
     let _hook = Hook::install(frame, &scope.core);
     let out = f(&scope);
     scope.core.wait_for_children();
@@ -232,7 +234,7 @@ impl<'scope> Scope<'scope, '_> {
     {
         // SAFETY: `f` and `T` outlive `'scope`, so they stay valid at least until `scope`
         // returns or unwinds. The coroutine is owned by `self.core`, a local of `scope`:
-        // `scope` returns only after it finished, and `Core`'s destructor drops it (unwinding
+        // `scope` returns only after it finished, and its `DropChildren` drops it (unwinding
         // its stack) on every other path, before `scope`'s frame is gone. Nothing else owns
         // it (handles share only its result). It is leaked only if the enclosing coroutine's
         // stack is leaked, and then what it borrows is leaked with that stack: see the module
@@ -251,8 +253,8 @@ impl<'scope> Scope<'scope, '_> {
         });
         let erased: Rc<dyn Run + 'scope> = child.clone();
         // SAFETY: only the lifetime is erased (same fat pointer), so that `Core` carries no
-        // lifetime and the compiler lets its destructor run at the end of `scope`, while the
-        // borrows are alive. The `Core` never lets the child outlive `'scope`: its destructor
+        // lifetime and the compiler lets it be dropped at the end of `scope`, while the
+        // borrows are alive. The child never outlives `'scope`: `scope`'s `DropChildren`
         // cancels the child (if unfinished) and drops its `Rc` in `scope`'s frame.
         let erased: Rc<dyn Run> = unsafe { core::mem::transmute(erased) };
         self.core.children.borrow_mut().push(erased);
@@ -553,16 +555,21 @@ impl Future for AllFinished<'_> {
     }
 }
 
-impl Drop for Core {
-    /// Cancels every unfinished child, newest first, while everything they borrow is still
-    /// alive. A child spawned by a destructor meanwhile is cancelled too.
+/// At the end of `scope` (returning or unwinding), while everything the children borrow is
+/// still alive: cancels every unfinished child, newest first, and drops every child (with its
+/// unjoined output). Through a shared reference, and with no borrow of the list held while a
+/// child unwinds or an output drops, because that code may still use the `&Scope` (even
+/// spawn: such a child is cancelled in turn).
+struct DropChildren<'a>(&'a Core);
+
+impl Drop for DropChildren<'_> {
     fn drop(&mut self) {
         loop {
-            // Not borrowed while a child unwinds: its destructors may spawn.
-            let Some(child) = self.children.borrow_mut().pop() else {
+            let Some(child) = self.0.children.borrow_mut().pop() else {
                 break;
             };
             child.cancel();
+            drop(child);
         }
     }
 }
@@ -580,7 +587,11 @@ impl Drive for Core {
         let mut batch = self.batch.take();
         core::mem::swap(
             &mut batch,
-            &mut self.shared.ready.lock().unwrap_or_else(PoisonError::into_inner),
+            &mut self
+                .shared
+                .ready
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
         );
         let mut finished = false;
         for &index in &batch {

@@ -73,9 +73,17 @@ fn children_start_no_later_than_the_next_wait_and_scope_waits_for_dropped_handle
             }
             assert_eq!(started.get(), 0, "children wait for the body's first wait");
             corona::yield_now();
-            assert_eq!(started.get(), 3, "every child started at the body's first wait");
+            assert_eq!(
+                started.get(),
+                3,
+                "every child started at the body's first wait"
+            );
         });
-        assert_eq!(finished.get(), 3, "scope returned before its children finished");
+        assert_eq!(
+            finished.get(),
+            3,
+            "scope returned before its children finished"
+        );
     });
 }
 
@@ -120,7 +128,11 @@ fn two_thousand_children_wait_at_the_same_time() {
             handles.into_iter().map(|h| h.join()).sum()
         });
         assert_eq!(sum, 2 * (0..2000).sum::<u64>());
-        assert_eq!(most_live.get(), 2000, "the children did not wait concurrently");
+        assert_eq!(
+            most_live.get(),
+            2000,
+            "the children did not wait concurrently"
+        );
     });
 }
 
@@ -178,24 +190,26 @@ fn scopes_nest_in_the_body_and_in_children() {
 
 #[test]
 fn the_body_runs_on_the_enclosing_stack_and_children_on_their_own() {
-    let enclosing = corona::Builder::new()
-        .stack_size(1 << 20)
-        .build(|| {
-            let outside = corona::stack_usage().unwrap();
-            corona::scope(|s| {
-                let body = corona::stack_usage().unwrap();
-                assert_eq!(body.range(), outside.range(), "the body ran on another stack");
-                let child = s.spawn(|| corona::stack_usage().unwrap()).join();
-                assert_ne!(child.range(), outside.range());
-                assert_eq!(child.size(), corona::DEFAULT_STACK_SIZE);
-                let big = corona::Builder::new()
-                    .stack_size(2 << 20)
-                    .spawn_scoped(s, || corona::stack_usage().unwrap().size())
-                    .join();
-                assert!(big >= 2 << 20, "spawn_scoped ignored the stack size: {big}");
-            });
-            outside.size()
+    let enclosing = corona::Builder::new().stack_size(1 << 20).build(|| {
+        let outside = corona::stack_usage().unwrap();
+        corona::scope(|s| {
+            let body = corona::stack_usage().unwrap();
+            assert_eq!(
+                body.range(),
+                outside.range(),
+                "the body ran on another stack"
+            );
+            let child = s.spawn(|| corona::stack_usage().unwrap()).join();
+            assert_ne!(child.range(), outside.range());
+            assert_eq!(child.size(), corona::DEFAULT_STACK_SIZE);
+            let big = corona::Builder::new()
+                .stack_size(2 << 20)
+                .spawn_scoped(s, || corona::stack_usage().unwrap().size())
+                .join();
+            assert!(big >= 2 << 20, "spawn_scoped ignored the stack size: {big}");
         });
+        outside.size()
+    });
     assert!(futures::executor::block_on(enclosing) >= 1 << 20);
 }
 

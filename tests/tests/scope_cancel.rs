@@ -36,7 +36,10 @@ impl Drop for ReadsOnDrop<'_> {
 fn poll_once<T>(c: &mut Coroutine<T>) {
     let waker = futures::task::noop_waker();
     let polled = Pin::new(c).poll(&mut Context::from_waker(&waker));
-    assert!(matches!(polled, Poll::Pending), "the coroutine did not wait");
+    assert!(
+        matches!(polled, Poll::Pending),
+        "the coroutine did not wait"
+    );
 }
 
 #[test]
@@ -50,11 +53,15 @@ fn dropping_the_enclosing_coroutine_unwinds_the_children_before_the_borrowed_loc
             for i in 0..3 {
                 let guard = guards_inside.guard();
                 let local = &local;
-                s.spawn(move || {
+                let handle = s.spawn(move || {
                     let _guard = guard;
                     let _reader = ReadsOnDrop(i, local);
                     co_await!(futures::future::pending::<()>())
                 });
+                if i == 1 {
+                    // A leaked handle must not keep the child (and its borrows) alive.
+                    std::mem::forget(handle);
+                }
             }
             co_await!(futures::future::pending::<()>())
         });
@@ -62,7 +69,11 @@ fn dropping_the_enclosing_coroutine_unwinds_the_children_before_the_borrowed_loc
     poll_once(&mut enclosing);
     assert!(log.borrow().is_empty());
     drop(enclosing);
-    assert_eq!(guards.dropped(), 3, "every child's guard is dropped exactly once");
+    assert_eq!(
+        guards.dropped(),
+        3,
+        "every child's guard is dropped exactly once"
+    );
     assert_eq!(
         *log.borrow(),
         [
@@ -125,5 +136,38 @@ fn a_leaked_enclosing_coroutine_keeps_what_its_children_borrow_valid() {
     assert_eq!(
         seen,
         "borrowed from the enclosing stack / bytes on the enclosing stack"
+    );
+}
+
+/// On a child's stack: spawns another child from its destructor, while the scope unwinds.
+struct SpawnsOnDrop<'scope, 'env>(&'scope corona::Scope<'scope, 'env>, DropCounter);
+
+impl Drop for SpawnsOnDrop<'_, '_> {
+    fn drop(&mut self) {
+        let guard = self.1.guard();
+        self.0.spawn(move || drop(guard));
+    }
+}
+
+#[test]
+fn a_child_spawned_by_a_destructor_while_the_scope_unwinds_is_cancelled_too() {
+    let guards = DropCounter::new();
+    let guards_inside = guards.clone();
+    let mut enclosing = Coroutine::new(move || {
+        corona::scope(|s| {
+            let guards = guards_inside.clone();
+            s.spawn(move || {
+                let _spawns = SpawnsOnDrop(s, guards);
+                co_await!(futures::future::pending::<()>())
+            });
+            co_await!(futures::future::pending::<()>())
+        });
+    });
+    poll_once(&mut enclosing);
+    drop(enclosing);
+    assert_eq!(
+        guards.dropped(),
+        1,
+        "the late child's captures were not dropped"
     );
 }

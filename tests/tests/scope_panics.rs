@@ -37,7 +37,10 @@ fn an_unjoined_panic_comes_out_of_scope_after_the_other_children_finished() {
         }))
         .unwrap_err();
         assert_eq!(panic_message(&*payload), "nobody joined me");
-        assert!(sibling_done.get(), "scope resumed the panic before the sibling finished");
+        assert!(
+            sibling_done.get(),
+            "scope resumed the panic before the sibling finished"
+        );
     });
 }
 
@@ -66,7 +69,11 @@ fn a_panic_of_the_body_cancels_every_unfinished_child() {
         }))
         .unwrap_err();
         assert_eq!(panic_message(&*payload), "body failed");
-        assert_eq!(guards.dropped(), 4, "every child's guard is dropped exactly once");
+        assert_eq!(
+            guards.dropped(),
+            4,
+            "every child's guard is dropped exactly once"
+        );
         assert_eq!(finished.get(), 0);
     });
 }
