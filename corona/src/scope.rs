@@ -115,6 +115,16 @@ use crate::Builder;
 ///   runs) and then resumes. So does dropping the enclosing coroutine while it waits inside
 ///   the scope: the children are gone before anything they borrow is dropped.
 ///
+/// # Differences from `std::thread::scope`
+///
+/// * The children are coroutines on this thread: they run while the body (or another child)
+///   waits, not while it computes.
+/// * A panic in the body cancels the unfinished children instead of waiting for them.
+/// * A `join()` in a destructor that runs while the body unwinds cannot wait: it panics
+///   unless the child has finished.
+/// * Dropping the enclosing coroutine while a child waits inside `std::thread::scope`
+///   blocks (while the child's stack unwinds) until that scope's threads end.
+///
 /// # Examples
 ///
 /// ```

@@ -127,6 +127,7 @@ fn many_cores() {
 #[test]
 fn scoped_coroutines() {
     corona::run(|| {
+        #[allow(clippy::useless_vec)] // written as API.md writes it
         let names = vec![String::from("alpha"), String::from("be")];
         let total = corona::scope(|s: &corona::Scope<'_, '_>| {
             let a = s.spawn(|| {

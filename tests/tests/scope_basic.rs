@@ -217,7 +217,7 @@ fn the_body_runs_on_the_enclosing_stack_and_children_on_their_own() {
 fn a_generator_body_yields_from_the_scope_body_while_children_wait() {
     corona::run(|| {
         let gen = corona::generator(|y| {
-            let words = vec!["a", "bb", "ccc"]; // on the generator's stack
+            let words = ["a", "bb", "ccc"]; // on the generator's stack
             corona::scope(|s| {
                 let handles: Vec<_> = words
                     .iter()
@@ -242,7 +242,7 @@ fn a_generator_body_yields_from_the_scope_body_while_children_wait() {
 fn a_scope_in_a_pool_job() {
     let pool = corona::Pool::new(2);
     let job = pool.spawn(|| {
-        let lines = vec![String::from("x"), String::from("yy")];
+        let lines = [String::from("x"), String::from("yy")];
         let worker = std::thread::current().id();
         corona::scope(|s| {
             let a = s.spawn(|| {
