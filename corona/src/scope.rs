@@ -161,7 +161,7 @@ where
         scope_inside_poll();
     }
     let scope = Scope {
-        core: Core::new(frame.scope.get()),
+        core: Core::new(frame),
         _scope: PhantomData,
         _env: PhantomData,
     };
@@ -269,8 +269,14 @@ impl<'scope> Scope<'scope, '_> {
         let erased: Rc<dyn Run> = unsafe { core::mem::transmute(erased) };
         self.core.children.borrow_mut().push(erased);
         self.core.running.set(self.core.running.get() + 1);
-        // Ready to start: it runs at the enclosing coroutine's next wait.
-        ArcWake::wake_by_ref(&child.wake);
+        // Ready to start: it runs at the enclosing coroutine's next wait. Spawned by the body
+        // itself, nothing needs waking: that wait drives it. Spawned anywhere else (a child),
+        // the enclosing coroutine is woken for another round.
+        child.wake.queued.store(true, Ordering::Relaxed);
+        self.core.shared.push_ready(child.wake.index);
+        if !self.core.runs_now() {
+            self.core.shared.parent.wake();
+        }
         ScopedJoinHandle {
             child,
             _scope: PhantomData,
@@ -424,7 +430,9 @@ struct Child<T> {
 /// What the scope needs of a child, whatever its output type.
 trait Run {
     /// Resumes the child once with its own waker. True if it finished (returned or panicked).
-    fn run(&self) -> bool;
+    /// `parent` is the enclosing coroutine's waker: a joiner with that waker is not woken, as
+    /// the driver makes the waiting body re-poll anyway.
+    fn run(&self, parent: &Waker) -> bool;
     /// Drops the coroutine if it has not finished, unwinding its stack.
     fn cancel(&self);
     /// The panic of a child nobody joined.
@@ -432,7 +440,7 @@ trait Run {
 }
 
 impl<T> Run for Child<T> {
-    fn run(&self) -> bool {
+    fn run(&self, parent: &Waker) -> bool {
         // Cleared first: a wake during this run queues the child for the next round.
         self.wake.queued.store(false, Ordering::Release);
         // `None`: a stale wake of a finished or cancelled child.
@@ -454,8 +462,9 @@ impl<T> Run for Child<T> {
         drop(raw);
         *self.result.borrow_mut() = Some(result);
         self.finished.set(true);
-        if let Some(joiner) = self.joiner.take() {
-            joiner.wake();
+        match self.joiner.take() {
+            Some(joiner) if !joiner.will_wake(parent) => joiner.wake(),
+            _ => {}
         }
         true
     }
@@ -491,6 +500,9 @@ struct Core {
     /// The hook installed on the frame before this scope's: an enclosing scope of the same
     /// coroutine, which outlives this one. Driven after this scope's children.
     outer: Option<NonNull<dyn Drive>>,
+    /// The enclosing coroutine's frame: code running with it current is the scope body (or
+    /// an enclosing scope's), whose next wait drives the children.
+    frame: *const Frame,
 }
 
 struct Shared {
@@ -512,18 +524,28 @@ impl ArcWake for ChildWake {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if !arc_self.queued.swap(true, Ordering::AcqRel) {
             let shared = &arc_self.shared;
-            shared
-                .ready
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(arc_self.index);
+            shared.push_ready(arc_self.index);
             shared.parent.wake();
         }
     }
 }
 
+impl Shared {
+    fn push_ready(&self, index: usize) {
+        self.ready
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(index);
+    }
+}
+
 impl Core {
-    fn new(outer: Option<NonNull<dyn Drive>>) -> Self {
+    /// Whether the enclosing coroutine runs now (this is the body, not a child).
+    fn runs_now(&self) -> bool {
+        matches!(context::current(), Current::Frame(frame) if core::ptr::eq(frame, self.frame))
+    }
+
+    fn new(frame: &Frame) -> Self {
         Core {
             children: RefCell::new(Vec::new()),
             running: Cell::new(0),
@@ -532,7 +554,8 @@ impl Core {
                 parent: AtomicWaker::new(),
             }),
             batch: Cell::new(Vec::new()),
-            outer,
+            outer: frame.scope.get(),
+            frame,
         }
     }
 
@@ -607,7 +630,7 @@ impl Drive for Core {
         for &index in &batch {
             // Cloned out so that no borrow is held while the child runs (it may spawn).
             let child = Rc::clone(&self.children.borrow()[index]);
-            if child.run() {
+            if child.run(cx.waker()) {
                 self.running.set(self.running.get() - 1);
                 finished = true;
             }

@@ -303,3 +303,19 @@ fn a_scope_inside_a_poll_driven_by_co_await_panics_with_advice() {
     let message = futures::executor::block_on(enclosing);
     assert!(message.contains("inside the poll()"), "{message}");
 }
+
+#[test]
+fn a_child_that_spawns_and_joins_a_grandchild_gets_it_started() {
+    // Nothing but the grandchild's spawn can wake the enclosing coroutine here: the child
+    // waits for the grandchild, and the body for the child.
+    let depth = corona_tests::finish_within(std::time::Duration::from_secs(20), || {
+        futures::executor::block_on(corona::Coroutine::new(|| {
+            let base = 40;
+            corona::scope(|s| {
+                let child = s.spawn(|| s.spawn(|| base + 1).join() + 1);
+                child.join()
+            })
+        }))
+    });
+    assert_eq!(depth, 42);
+}
