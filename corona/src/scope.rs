@@ -405,7 +405,11 @@ impl<T> Future for Join<'_, T> {
         if self.0.finished.get() {
             return Poll::Ready(());
         }
-        self.0.joiner.set(Some(cx.waker().clone()));
+        let joiner = match self.0.joiner.take() {
+            Some(joiner) if joiner.will_wake(cx.waker()) => joiner,
+            _ => cx.waker().clone(),
+        };
+        self.0.joiner.set(Some(joiner));
         Poll::Pending
     }
 }
