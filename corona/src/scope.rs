@@ -12,7 +12,8 @@
 //! (`Frame::scope`), and whenever the body (or `join`, or `scope` waiting for the last
 //! children) waits for a pending future, `Frame::suspend` first resumes the children that are
 //! ready, each with a `Context` of its own waker, then suspends. A child's waker puts the
-//! child on the scope's ready list (once: a flag) and wakes the enclosing coroutine's waker,
+//! child on the scope's ready list (once: a flag) and wakes the enclosing coroutine's waker
+//! (registered by the latest round; a spawn by the body itself needs no wake-up),
 //! so the bookkeeping per wake is O(1) and a wake never polls the children that did not
 //! ask for it. Each child runs at most once per suspend of the enclosing coroutine, so a child
 //! that yields in a loop cannot starve the executor. When a child finishes during that round,
@@ -36,8 +37,9 @@
 //! `Frame::suspend`, on that coroutine's stack, while `scope` is on that stack (the hook is
 //! installed for exactly the duration of the call, and the frame belongs to this thread:
 //! coroutines are `!Send`). So a child runs only while `scope`'s frame, and everything below
-//! it, is alive and not being used: the enclosing coroutine is inside a wait, not between a
-//! `&mut` borrow's uses (the child's closure holds those borrows; the body cannot touch them).
+//! it, is alive, and while the enclosing coroutine is inside a wait. Rust's borrow rules hold
+//! across that: a child's closure holds its borrows for all of `'scope`, so the body cannot
+//! use anything that conflicts with them, exactly as with threads.
 //!
 //! **Why nothing freed can be reached.** `scope` returns only after every child finished; if
 //! it unwinds instead (a panic in the body, or the enclosing coroutine dropped while it waits
@@ -48,7 +50,9 @@
 //! leaves leaking: the `Scope` cannot be leaked on its own (it is a local of `scope`, lent
 //! out by reference only), only together with the enclosing coroutine's whole stack, with
 //! `mem::forget` of that coroutine. Then the children stay suspended forever and what they
-//! borrow stays on the leaked stack. It is never freed under them because of two invariants:
+//! borrow stays on the leaked stack. (The `Core` holding the children erases their `'scope`
+//! so that the compiler lets it be dropped at the end of `scope`; the guard above is what
+//! keeps them from outliving it.) It is never freed under them because of two invariants:
 //!
 //! 1. **A stack is reused or unmapped only after its coroutine has been dropped**, never when
 //!    it was leaked, also not at thread exit: a stack goes back to the pool only in
@@ -107,8 +111,9 @@ use crate::Builder;
 ///
 /// # Panics
 ///
-/// * Outside of a coroutine (the message contains `outside of a coroutine`), and inside the
-///   `Future::poll` of a future that [`co_await!`](crate::co_await) drives.
+/// * Outside of a coroutine (the message contains `outside of a coroutine`), inside the
+///   `Future::poll` of a future that [`co_await!`](crate::co_await) drives, and in the
+///   destructors that run while a suspended coroutine is dropped.
 /// * If a child panicked and nobody [joined](ScopedJoinHandle::join) it, that panic resumes
 ///   out of `scope` after every other child has finished.
 /// * A panic in `f` cancels every unfinished child (its stack unwinds, every destructor on it
@@ -155,7 +160,8 @@ where
         // SAFETY: `current` returned the frame of the coroutine running on this stack; it sits
         // at the bottom of this stack, below this call, so it outlives the call.
         Current::Frame(frame) => unsafe { &*frame },
-        Current::None | Current::Unwinding => scope_outside_of_a_coroutine(),
+        Current::None => scope_outside_of_a_coroutine(),
+        Current::Unwinding => scope_in_a_dropped_coroutine(),
     };
     if frame.driving.get() {
         scope_inside_poll();
@@ -699,6 +705,17 @@ fn scope_outside_of_a_coroutine() -> ! {
          coroutine around it waits, so there must be one. Call it inside corona::run(..), \
          #[corona::main], a #[corona::coroutine] fn, a corona::Coroutine, a generator body \
          or a Pool job."
+    )
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn scope_in_a_dropped_coroutine() -> ! {
+    panic!(
+        "corona::scope was called while a suspended coroutine is being dropped: its \
+         destructors run with no executor, so they cannot wait for children. Do the work \
+         before the coroutine ends, or spawn it as a task of its own."
     )
 }
 

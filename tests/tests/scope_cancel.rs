@@ -171,3 +171,27 @@ fn a_child_spawned_by_a_destructor_while_the_scope_unwinds_is_cancelled_too() {
         "the late child's captures were not dropped"
     );
 }
+
+/// Opens a scope in its destructor.
+struct ScopeOnDrop(Rc<RefCell<String>>);
+
+impl Drop for ScopeOnDrop {
+    fn drop(&mut self) {
+        let caught = std::panic::catch_unwind(|| corona::scope(|_| ())).unwrap_err();
+        *self.0.borrow_mut() = corona_tests::panic_message(&*caught);
+    }
+}
+
+#[test]
+fn a_scope_in_a_destructor_of_a_dropped_coroutine_says_it_cannot_wait() {
+    let message = Rc::new(RefCell::new(String::new()));
+    let inside = message.clone();
+    let mut enclosing = Coroutine::new(move || {
+        let _on_drop = ScopeOnDrop(inside);
+        co_await!(futures::future::pending::<()>())
+    });
+    poll_once(&mut enclosing);
+    drop(enclosing);
+    let message = message.borrow();
+    assert!(message.contains("being dropped"), "{message}");
+}
