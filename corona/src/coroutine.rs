@@ -199,7 +199,7 @@ impl<T> fmt::Debug for Coroutine<T> {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Builder {
-    stack_size: usize,
+    pub(crate) stack_size: usize, // read by `Builder::spawn_scoped` (scope.rs)
 }
 
 impl Builder {

@@ -263,6 +263,43 @@
 //! });
 //! ```
 //!
+//! # Scoped coroutines
+//!
+//! [`scope`] spawns child coroutines that borrow from the code around them, like
+//! `std::thread::scope` does for threads: they may borrow anything that outlives the scope,
+//! wait with [`co_await!`] at any depth, and run concurrently with the scope body and with
+//! each other on the same thread; `scope` returns only after every child finished.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! corona::run(|| {
+//!     let urls = ["a.example", "bb.example", "ccc.example"];
+//!     let lengths: Vec<usize> = corona::scope(|s| {
+//!         let children: Vec<_> = urls
+//!             .iter()
+//!             .map(|url| {
+//!                 s.spawn(move || {
+//!                     corona::co_await!(tokio::time::sleep(Duration::from_millis(5)));
+//!                     url.len() // borrows `urls`: no Arc, no 'static, no clone
+//!                 })
+//!             })
+//!             .collect();
+//!         children.into_iter().map(|child| child.join()).collect()
+//!     });
+//!     assert_eq!(lengths, [9, 10, 11]);
+//! });
+//! ```
+//!
+//! Async Rust cannot offer this soundly: a future can be leaked with `mem::forget`, and a
+//! task it spawned would then still be using a borrow whose owner is gone (hence tokio's
+//! `'static` spawns). A scope is instead a function call on a coroutine's stack that does
+//! not return before its children are done. Leaking the coroutine leaks that whole stack
+//! with everything the children borrow, and corona never reuses or unmaps the stack of a
+//! coroutine that was not dropped, so nothing is ever freed under a child. Dropping the
+//! coroutine, or a panic in the scope body, unwinds the unfinished children first. A child
+//! costs its stack from the pool and a few words, less than [`spawn_local`] + join.
+//!
 //! # Sync I/O over async I/O
 //!
 //! [`io::Blocking`] wraps an async socket, pipe or file and implements `std::io::{Read,
@@ -362,6 +399,7 @@ mod pool;
 mod raw;
 #[cfg(feature = "tokio")]
 mod runtime;
+mod scope;
 mod stack;
 mod stream;
 mod wait;
@@ -378,6 +416,7 @@ pub use crate::pool::{JoinError, Pool, PoolHandle, PoolJoinHandle};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::runtime::{run, spawn_local};
+pub use crate::scope::{scope, Scope, ScopedJoinHandle};
 pub use crate::stack::{
     set_stack_pool_limit, stack_pool_limit, stack_usage, StackUsage, DEFAULT_STACK_POOL_LIMIT,
     DEFAULT_STACK_SIZE, MIN_STACK_SIZE,

@@ -89,9 +89,14 @@ impl<T> RawCoroutine<T> {
     /// # Safety
     ///
     /// Everything `body` borrows, and everything a `T` borrows, must stay valid until this
-    /// coroutine has been dropped. The caller must own the coroutine and drop it (which
-    /// unwinds it) before the borrows end, on every path including panics: it must never be
-    /// leaked.
+    /// coroutine has been dropped, or for ever if it is leaked. So the caller must own the
+    /// coroutine in a call frame (`run`, `corona::scope`) that drops it (which unwinds it)
+    /// before the borrows end, on every path including panics, and that cannot leak it except
+    /// by leaking the stack the frame is on. Such a leak is sound because of two invariants:
+    /// a stack is reused or unmapped only after its coroutine was dropped, never when it was
+    /// leaked, also at thread exit (see `stack::pool`), so the borrowed data on a leaked stack
+    /// stays valid; and every coroutine that borrows non-`'static` data is owned this way
+    /// (everything else is `'static`), so a leaked stack is never freed by someone else.
     pub(crate) unsafe fn new_unchecked<F>(stack_size: usize, body: F) -> Self
     where
         F: FnOnce(&Frame) -> T,
@@ -104,6 +109,7 @@ impl<T> RawCoroutine<T> {
                 cx: Cell::new(cx),
                 driving: Cell::new(false),
                 panicking_at_resume: Cell::new(std::thread::panicking()),
+                scope: Cell::new(None), // `corona::scope` hook: none open yet
             };
             context::set(frame.address());
             body(&frame)
@@ -214,6 +220,10 @@ pub(crate) struct Frame {
     /// panic that began since is unwinding this coroutine's own stack, and then it must not
     /// suspend: see [`Frame::unwinding`].
     panicking_at_resume: Cell<bool>,
+    /// `corona::scope` hook: the innermost scope open on this coroutine's stack, whose
+    /// children [`Frame::suspend`] runs before this coroutine suspends for a pending future.
+    /// Set and restored by `scope` for exactly the duration of its call (see `scope.rs`).
+    pub(crate) scope: Cell<Option<core::ptr::NonNull<dyn crate::scope::Drive>>>,
 }
 
 /// What [`current`] finds on this thread.
@@ -351,6 +361,15 @@ impl Frame {
     pub(crate) unsafe fn suspend(&self, why: Suspend) {
         if self.unwinding() {
             cannot_wait_while_unwinding();
+        }
+        // `corona::scope` hook: before waiting, run the scope's ready children; if one of them
+        // finished, return at once (a spurious wake-up: the caller re-polls its future).
+        if let (Suspend::Pending, Some(scope)) = (why, self.scope.get()) {
+            // SAFETY: `scope` is this frame's hook, read just now on its own stack, and `cx`
+            // is from the poll running this coroutine, which has not suspended since.
+            if unsafe { crate::scope::drive_children(scope, self.cx.get()) } {
+                return;
+            }
         }
         // SAFETY: the yielder lives on this stack, below the frame, for as long as the frame;
         // the caller guarantees we are running on that stack.

@@ -284,5 +284,27 @@ fn stacks() {
     );
 }
 
-// Later blocks add what is being built now: the I/O timeouts, `corona::io::Interrupt`,
-// `corona::scope`, `Builder::spawn_local` and the `sanitizer` feature.
+
+// ---- Scoped coroutines (API.md "Scoped coroutines") ----------------------------------------
+
+#[test]
+fn scoped_coroutines() {
+    corona::run(|| {
+        #[allow(clippy::useless_vec)] // written as API.md writes it
+        let names = vec![String::from("alpha"), String::from("be")];
+        let total = corona::scope(|s: &corona::Scope<'_, '_>| {
+            let a = s.spawn(|| {
+                co_await!(tokio::time::sleep(std::time::Duration::from_millis(1)));
+                names[0].len()
+            });
+            let b: corona::ScopedJoinHandle<'_, usize> = s.spawn(|| names[1].len());
+            let _finished: bool = b.is_finished();
+            a.join() + b.join()
+        });
+        assert_eq!(total, 7);
+    });
+    let outside = std::panic::catch_unwind(|| corona::scope(|_| ())).unwrap_err();
+    assert!(corona_tests::panic_message(&*outside).contains("outside of a coroutine"));
+}
+
+// ---- end of Scoped coroutines ----------------------------------------------------------------

@@ -11,6 +11,11 @@
 //! limit, at most 64 at a time, one `madvise` per run of neighbouring stacks): their
 //! memory returns to the kernel and their address space to the process-wide allocator. So
 //! a thread holds at most `limit + 63` idle stacks between batches.
+//!
+//! Invariant (`corona::scope` relies on it for soundness): a stack enters the pool only from
+//! `RawCoroutine`'s destructor, so a stack is reused or released only after its coroutine was
+//! dropped, never when it was leaked, also not at thread exit. A leaked coroutine's stack,
+//! and what other stacks borrow from it, stays valid for ever.
 
 use core::cell::RefCell;
 use core::sync::atomic::{AtomicUsize, Ordering};

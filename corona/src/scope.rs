@@ -1,0 +1,730 @@
+//! [`scope`]: child coroutines that borrow from the coroutine that spawns them.
+//!
+//! # Design
+//!
+//! A scope is a function call on the enclosing coroutine's stack, and its body runs right
+//! there, as part of that coroutine: its stack size, [`stack_usage`](crate::stack_usage) and a
+//! generator's [`Yielder::yield_`](crate::Yielder::yield_) all work from the body.
+//!
+//! Each child is a [`RawCoroutine`] on a pooled stack of its own, owned by the [`Scope`],
+//! which lives in `scope`'s call frame. The children run inside the enclosing coroutine's
+//! polls: while `scope` runs, the enclosing coroutine's [`Frame`] carries a hook to the scope
+//! (`Frame::scope`), and whenever the body (or `join`, or `scope` waiting for the last
+//! children) waits for a pending future, `Frame::suspend` first resumes the children that are
+//! ready, each with a `Context` of its own waker, then suspends. A child's waker puts the
+//! child on the scope's ready list (once: a flag) and wakes the enclosing coroutine's waker
+//! (registered by the latest round; a spawn by the body itself needs no wake-up),
+//! so the bookkeeping per wake is O(1) and a wake never polls the children that did not
+//! ask for it. Each child runs at most once per suspend of the enclosing coroutine, so a child
+//! that yields in a loop cannot starve the executor. When a child finishes during that round,
+//! the body re-polls its future instead of suspending (a `join` of that child is then ready
+//! with no trip through the executor).
+//!
+//! Scopes nest: a scope opened inside a scope body chains to the outer one (its waits drive
+//! both), and a scope opened inside a child hooks the child's own frame.
+//!
+//! # Soundness
+//!
+//! **What is borrowed.** A child's closure and its output are `'scope`: they may borrow
+//! anything that outlives the `scope` call (`'env`), which lives in frames *below* `scope` on
+//! the enclosing coroutine's stack, or in whatever that coroutine borrows (if it is itself a
+//! child, or `run`'s coroutine). The children borrow nothing from the scope body, whose locals
+//! die before the children are joined: the invariant `'scope` (as in `std::thread::scope`)
+//! makes the compiler reject that, and also keeps `&Scope` and the join handles inside the
+//! body.
+//!
+//! **Who can run a child.** Only the driver in this module, from the enclosing coroutine's
+//! `Frame::suspend`, on that coroutine's stack, while `scope` is on that stack (the hook is
+//! installed for exactly the duration of the call, and the frame belongs to this thread:
+//! coroutines are `!Send`). So a child runs only while `scope`'s frame, and everything below
+//! it, is alive, and while the enclosing coroutine is inside a wait. Rust's borrow rules hold
+//! across that: a child's closure holds its borrows for all of `'scope`, so the body cannot
+//! use anything that conflicts with them, exactly as with threads.
+//!
+//! **Why nothing freed can be reached.** `scope` returns only after every child finished; if
+//! it unwinds instead (a panic in the body, or the enclosing coroutine dropped while it waits
+//! inside the scope, which unwinds its stack), a guard in `scope`'s frame, dropped before any
+//! borrowed local below that frame, drops every unfinished child, which
+//! unwinds the child's stack (every destructor on it runs). Join handles share a finished
+//! child's result only, never its coroutine, so a leaked handle keeps no stack alive. That
+//! leaves leaking: the `Scope` cannot be leaked on its own (it is a local of `scope`, lent
+//! out by reference only), only together with the enclosing coroutine's whole stack, with
+//! `mem::forget` of that coroutine. Then the children stay suspended forever and what they
+//! borrow stays on the leaked stack. (The `Core` holding the children erases their `'scope`
+//! so that the compiler lets it be dropped at the end of `scope`; the guard above is what
+//! keeps them from outliving it.) It is never freed under them because of two invariants:
+//!
+//! 1. **A stack is reused or unmapped only after its coroutine has been dropped**, never when
+//!    it was leaked, also not at thread exit: a stack goes back to the pool only in
+//!    `RawCoroutine`'s destructor, and slabs are never unmapped (see `stack::pool`).
+//! 2. **Every coroutine that borrows non-`'static` data is owned by a call frame that cannot
+//!    leak it except by leaking its own stack**: `run`'s coroutine (owned by `run`, which
+//!    blocks) and scope children (owned by `scope`). Every other coroutine body is `'static`.
+//!
+//! So after a leak, a child can still be running code on another thread only through
+//! something like `std::thread::scope` suspended inside it, and that thread reads memory on
+//! leaked stacks or leaked heap allocations: both stay valid.
+//!
+//! # Where it differs from `std::thread::scope`
+//!
+//! * Children are coroutines on the same thread, not threads: they run while the body
+//!   waits, not while it computes.
+//! * A `join()` in a destructor that runs while the body unwinds cannot wait (no waits are
+//!   possible while a coroutine unwinds), and panics if the child has not finished.
+//! * A panic of the body cancels the unfinished children instead of waiting for them.
+//! * Dropping an enclosing coroutine whose child waits inside `std::thread::scope` blocks
+//!   (while the child's stack unwinds) until those threads end.
+
+use core::any::Any;
+use core::cell::{Cell, RefCell};
+use core::fmt;
+use core::future::Future;
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
+use core::task::{Context, Poll, Waker};
+use std::panic::{self, AssertUnwindSafe};
+use std::rc::Rc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures::task::{waker_ref, ArcWake, AtomicWaker};
+
+use crate::raw::{self, Current, Frame, RawCoroutine, Step};
+use crate::stack::DEFAULT_STACK_SIZE;
+use crate::Builder;
+
+/// Runs `f` with a [`Scope`] whose children may borrow what outlives the call, and returns
+/// only after `f` and every child spawned in the scope have finished.
+///
+/// Only inside a coroutine ([`run`](crate::run), `#[corona::coroutine]`, a
+/// [`generator`](crate::generator) body, a [`Pool`](crate::Pool) job, any
+/// [`Coroutine`](crate::Coroutine)). The body `f` runs as part of that coroutine, on its
+/// stack; the children run on stacks of their own, on the same thread, whenever the body or
+/// another child waits, so they wait concurrently (see [`Scope::spawn`]).
+///
+/// This is the scoped spawn async Rust cannot offer soundly: a future can be leaked with
+/// `mem::forget` while a task it spawned still borrows from it. A scope is a function call
+/// on a stack; leaking the coroutine around it leaks that whole stack, and corona never reuses
+/// the stack of a leaked coroutine, so nothing a child borrows is ever freed under it.
+///
+/// # Panics
+///
+/// * Outside of a coroutine (the message contains `outside of a coroutine`), inside the
+///   `Future::poll` of a future that [`co_await!`](crate::co_await) drives, and in the
+///   destructors that run while a suspended coroutine is dropped.
+/// * If a child panicked and nobody [joined](ScopedJoinHandle::join) it, that panic resumes
+///   out of `scope` after every other child has finished.
+/// * A panic in `f` cancels every unfinished child (its stack unwinds, every destructor on it
+///   runs) and then resumes. So does dropping the enclosing coroutine while it waits inside
+///   the scope: the children are gone before anything they borrow is dropped.
+///
+/// # Differences from `std::thread::scope`
+///
+/// * The children are coroutines on this thread: they run while the body (or another child)
+///   waits, not while it computes.
+/// * A panic in the body cancels the unfinished children instead of waiting for them.
+/// * A `join()` in a destructor that runs while the body unwinds cannot wait: it panics
+///   unless the child has finished.
+/// * Dropping the enclosing coroutine while a child waits inside `std::thread::scope`
+///   blocks (while the child's stack unwinds) until that scope's threads end.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use corona::co_await;
+///
+/// corona::run(|| {
+///     let names = vec![String::from("alpha"), String::from("be")];
+///     let mut calls = 0;
+///     let total = corona::scope(|s| {
+///         let a = s.spawn(|| {
+///             co_await!(tokio::time::sleep(Duration::from_millis(5)));
+///             names[0].len() // borrows `names`
+///         });
+///         let b = s.spawn(|| names[1].len());
+///         calls += 1; // the body keeps its own borrows
+///         a.join() + b.join()
+///     });
+///     assert_eq!((total, calls), (7, 1));
+/// });
+/// ```
+#[track_caller]
+pub fn scope<'env, F, T>(f: F) -> T
+where
+    F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
+{
+    let frame = match raw::current() {
+        // SAFETY: `current` returned the frame of the coroutine running on this stack; it sits
+        // at the bottom of this stack, below this call, so it outlives the call.
+        Current::Running(frame) => unsafe { &*frame },
+        Current::None => scope_outside_of_a_coroutine(),
+        Current::Unwinding => scope_in_a_dropped_coroutine(),
+    };
+    if frame.driving() {
+        scope_inside_poll();
+    }
+    let scope = Scope {
+        core: Core::new(frame),
+        _scope: PhantomData,
+        _env: PhantomData,
+    };
+    // Dropped in reverse order, on return and while unwinding: first the hook goes, then
+    // every unfinished child is cancelled and every child dropped, then the scope.
+    let _children = DropChildren(&scope.core);
+    let _hook = Hook::install(frame, &scope.core);
+    let out = f(&scope);
+    scope.core.wait_for_children();
+    if let Some(payload) = scope.core.take_unjoined_panic() {
+        panic::resume_unwind(payload);
+    }
+    out
+}
+
+/// A scope to spawn borrowing child coroutines in; see [`scope`].
+///
+/// `'scope` is the lifetime of the scope itself: children may borrow what lives at least that
+/// long, and their handles cannot outlive it. `'env` is the lifetime of what the children
+/// borrow, from outside the scope. Both are invariant, as in
+/// [`std::thread::Scope`], so a `&Scope` and its handles cannot leave the body.
+pub struct Scope<'scope, 'env: 'scope> {
+    core: Core,
+    _scope: PhantomData<&'scope mut &'scope ()>,
+    _env: PhantomData<&'env mut &'env ()>,
+}
+
+impl<'scope> Scope<'scope, '_> {
+    /// Spawns a child coroutine in this scope on a stack of the default size
+    /// ([`DEFAULT_STACK_SIZE`](crate::DEFAULT_STACK_SIZE)); [`Builder::spawn_scoped`] takes
+    /// another size.
+    ///
+    /// `f` may borrow anything that outlives the scope, may [`co_await!`](crate::co_await) at
+    /// any depth, and may spawn further children through the scope. It runs on this thread,
+    /// whenever the body or another child waits, starting no later than the body's next wait
+    /// (or the end of the body). A child costs its stack (from the thread's pool) and a few
+    /// words of bookkeeping: no executor task, no `Send`, no `'static`.
+    ///
+    /// Dropping the returned handle detaches nothing: the scope still waits for the child.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// corona::run(|| {
+    ///     let mut hits = vec![0; 3];
+    ///     corona::scope(|s| {
+    ///         for (i, slot) in hits.iter_mut().enumerate() {
+    ///             s.spawn(move || {
+    ///                 corona::yield_now();
+    ///                 *slot = i * 10; // each child owns one `&mut` slot
+    ///             });
+    ///         }
+    ///     });
+    ///     assert_eq!(hits, [0, 10, 20]);
+    /// });
+    /// ```
+    ///
+    /// A child cannot borrow a local of the scope body, which ends before the children do:
+    ///
+    /// ```compile_fail,E0373
+    /// corona::run(|| {
+    ///     corona::scope(|s| {
+    ///         let local = String::from("dies with the body");
+    ///         s.spawn(|| local.len());
+    ///     });
+    /// });
+    /// ```
+    pub fn spawn<F, T>(&'scope self, f: F) -> ScopedJoinHandle<'scope, T>
+    where
+        F: FnOnce() -> T + 'scope,
+        T: 'scope,
+    {
+        self.spawn_sized(DEFAULT_STACK_SIZE, f)
+    }
+
+    fn spawn_sized<F, T>(&'scope self, stack_size: usize, f: F) -> ScopedJoinHandle<'scope, T>
+    where
+        F: FnOnce() -> T + 'scope,
+        T: 'scope,
+    {
+        // SAFETY: `f` and `T` outlive `'scope`, so they stay valid at least until `scope`
+        // returns or unwinds. The coroutine is owned by `self.core`, a local of `scope`:
+        // `scope` returns only after it finished, and its `DropChildren` drops it (unwinding
+        // its stack) on every other path, before `scope`'s frame is gone. Nothing else owns
+        // it (handles share only its result). It is leaked only if the enclosing coroutine's
+        // stack is leaked, and then what it borrows is leaked with that stack: see the module
+        // docs, "Soundness".
+        let raw = unsafe { RawCoroutine::new_unchecked(stack_size, move |_: &Frame| f()) };
+        let child = Rc::new(Child {
+            raw: Cell::new(Some(raw)),
+            finished: Cell::new(false),
+            result: RefCell::new(None),
+            joiner: Cell::new(None),
+            wake: Arc::new(ChildWake {
+                index: self.core.children.borrow().len(),
+                queued: AtomicBool::new(false),
+                shared: Arc::clone(&self.core.shared),
+            }),
+        });
+        let erased: Rc<dyn Run + 'scope> = child.clone();
+        // SAFETY: only the lifetime is erased (same fat pointer), so that `Core` carries no
+        // lifetime and the compiler lets it be dropped at the end of `scope`, while the
+        // borrows are alive. The child never outlives `'scope`: `scope`'s `DropChildren`
+        // cancels the child (if unfinished) and drops its `Rc` in `scope`'s frame.
+        let erased: Rc<dyn Run> = unsafe { core::mem::transmute(erased) };
+        self.core.children.borrow_mut().push(erased);
+        self.core.running.set(self.core.running.get() + 1);
+        // Ready to start: it runs at the enclosing coroutine's next wait. Spawned by the body
+        // itself, nothing needs waking: that wait drives it. Spawned anywhere else (a child),
+        // the enclosing coroutine is woken for another round.
+        child.wake.queued.store(true, Ordering::Relaxed);
+        self.core.shared.push_ready(child.wake.index);
+        if !self.core.runs_now() {
+            self.core.shared.parent.wake();
+        }
+        ScopedJoinHandle {
+            child,
+            _scope: PhantomData,
+        }
+    }
+}
+
+impl Builder {
+    /// Spawns a child coroutine in `scope` with this builder's settings (its stack size):
+    /// [`Scope::spawn`] with another stack.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn depth(n: u32) -> u32 {
+    ///     let frame = std::hint::black_box([n as u8; 4096]);
+    ///     if n == 0 { 0 } else { 1 + depth(n - 1) + u32::from(frame[1]) * 0 }
+    /// }
+    ///
+    /// corona::run(|| {
+    ///     let levels = 300;
+    ///     let deep = corona::scope(|s| {
+    ///         corona::Builder::new()
+    ///             .stack_size(4 * 1024 * 1024)
+    ///             .spawn_scoped(s, || depth(levels))
+    ///             .join()
+    ///     });
+    ///     assert_eq!(deep, 300);
+    /// });
+    /// ```
+    pub fn spawn_scoped<'scope, 'env, F, T>(
+        self,
+        scope: &'scope Scope<'scope, 'env>,
+        f: F,
+    ) -> ScopedJoinHandle<'scope, T>
+    where
+        F: FnOnce() -> T + 'scope,
+        T: 'scope,
+    {
+        scope.spawn_sized(self.stack_size, f)
+    }
+}
+
+impl fmt::Debug for Scope<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope")
+            .field("children", &self.core.children.borrow().len())
+            .field("running", &self.core.running.get())
+            .finish()
+    }
+}
+
+/// The handle of a child spawned with [`Scope::spawn`]: [`join`](Self::join) it for its
+/// output.
+///
+/// Dropping it detaches nothing: the scope still waits for the child.
+pub struct ScopedJoinHandle<'scope, T> {
+    /// Shares the child's result with the scope, never its coroutine (see `Child`).
+    child: Rc<Child<T>>,
+    _scope: PhantomData<&'scope mut &'scope ()>,
+}
+
+impl<T> ScopedJoinHandle<'_, T> {
+    /// Waits inside the current coroutine for the child to finish and returns its output.
+    /// Other children and the executor's other tasks run meanwhile.
+    ///
+    /// # Panics
+    ///
+    /// If the child panicked, that panic resumes here (and then not out of [`scope`]). Like
+    /// [`co_await!`](crate::co_await), outside of a coroutine if the child has not finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// corona::run(|| {
+    ///     let text = "four";
+    ///     let n = corona::scope(|s| s.spawn(|| text.len()).join());
+    ///     assert_eq!(n, 4);
+    /// });
+    /// ```
+    pub fn join(self) -> T {
+        crate::await_future(Join(&self.child));
+        match self.child.result.borrow_mut().take() {
+            Some(Ok(out)) => out,
+            Some(Err(payload)) => panic::resume_unwind(payload),
+            None => unreachable!("corona: a finished scoped child has no result"),
+        }
+    }
+
+    /// Whether the child has finished (returned or panicked); [`join`](Self::join) then
+    /// returns without waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// corona::run(|| {
+    ///     corona::scope(|s| {
+    ///         let child = s.spawn(|| 1);
+    ///         assert!(!child.is_finished()); // it starts at the body's next wait
+    ///         corona::yield_now();
+    ///         assert!(child.is_finished());
+    ///         assert_eq!(child.join(), 1);
+    ///     });
+    /// });
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.child.finished.get()
+    }
+}
+
+impl<T> fmt::Debug for ScopedJoinHandle<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScopedJoinHandle")
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+/// Ready once the child finished; registers the joiner's waker until then.
+struct Join<'a, T>(&'a Child<T>);
+
+impl<T> Future for Join<'_, T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0.finished.get() {
+            return Poll::Ready(());
+        }
+        let joiner = match self.0.joiner.take() {
+            Some(joiner) if joiner.will_wake(cx.waker()) => joiner,
+            _ => cx.waker().clone(),
+        };
+        self.0.joiner.set(Some(joiner));
+        Poll::Pending
+    }
+}
+
+/// One child: its coroutine while it runs, its result once it finished.
+struct Child<T> {
+    /// The suspended (or not yet started) coroutine; `None` while the driver runs it (it is
+    /// then on the driver's frame), and for good once it finished or was cancelled. Only the
+    /// scope's `Core` takes it: handles never own a coroutine, so a leaked handle keeps no
+    /// stack alive and cannot outlive what the coroutine borrows.
+    raw: Cell<Option<RawCoroutine<T>>>,
+    /// Set once the body returned or panicked.
+    finished: Cell<bool>,
+    /// The output or panic, until joined (or dropped with the last `Rc`).
+    result: RefCell<Option<std::thread::Result<T>>>,
+    /// The waker of whoever waits in `join`.
+    joiner: Cell<Option<Waker>>,
+    /// This child's waker: puts it on the scope's ready list.
+    wake: Arc<ChildWake>,
+}
+
+/// What the scope needs of a child, whatever its output type.
+trait Run {
+    /// Resumes the child once with its own waker. True if it finished (returned or panicked).
+    /// `parent` is the enclosing coroutine's waker: a joiner with that waker is not woken, as
+    /// the driver makes the waiting body re-poll anyway.
+    fn run(&self, parent: &Waker) -> bool;
+    /// Drops the coroutine if it has not finished, unwinding its stack.
+    fn cancel(&self);
+    /// The panic of a child nobody joined.
+    fn take_unjoined_panic(&self) -> Option<Box<dyn Any + Send>>;
+}
+
+impl<T> Run for Child<T> {
+    fn run(&self, parent: &Waker) -> bool {
+        // Cleared first: a wake during this run queues the child for the next round.
+        self.wake.queued.store(false, Ordering::Release);
+        // `None`: a stale wake of a finished or cancelled child.
+        let Some(mut raw) = self.raw.take() else {
+            return false;
+        };
+        let waker = waker_ref(&self.wake);
+        let mut cx = Context::from_waker(&waker);
+        let result = match panic::catch_unwind(AssertUnwindSafe(|| raw.resume(&mut cx))) {
+            Ok(Step::Suspended(why)) => {
+                debug_assert_eq!(why, crate::raw::Suspend::Pending, "a child never yields");
+                self.raw.set(Some(raw));
+                return false;
+            }
+            Ok(Step::Done(out)) => Ok(out),
+            Err(payload) => Err(payload),
+        };
+        // The stack goes back to the pool now, not at the end of the scope.
+        drop(raw);
+        *self.result.borrow_mut() = Some(result);
+        self.finished.set(true);
+        match self.joiner.take() {
+            Some(joiner) if !joiner.will_wake(parent) => joiner.wake(),
+            _ => {}
+        }
+        true
+    }
+
+    fn cancel(&self) {
+        drop(self.raw.take());
+    }
+
+    fn take_unjoined_panic(&self) -> Option<Box<dyn Any + Send>> {
+        let mut result = self.result.borrow_mut();
+        match result.take() {
+            Some(Err(payload)) => Some(payload),
+            other => {
+                *result = other;
+                None
+            }
+        }
+    }
+}
+
+/// The scope's children and its ready list.
+struct Core {
+    /// Every child spawned, in order; a child's index is its place here. Their lifetime
+    /// `'scope` is erased (see `Scope::spawn_sized`): they are dropped in `scope`'s frame.
+    children: RefCell<Vec<Rc<dyn Run>>>,
+    /// How many children have not finished.
+    running: Cell<usize>,
+    /// The ready list and the enclosing coroutine's waker, shared with the children's wakers
+    /// (which may be woken from any thread).
+    shared: Arc<Shared>,
+    /// The ready list's previous contents, kept to be swapped in (no allocation per round).
+    batch: Cell<Vec<usize>>,
+    /// The hook installed on the frame before this scope's: an enclosing scope of the same
+    /// coroutine, which outlives this one. Driven after this scope's children.
+    outer: Option<NonNull<dyn Drive>>,
+    /// The enclosing coroutine's frame: code running with it current is the scope body (or
+    /// an enclosing scope's), whose next wait drives the children.
+    frame: *const Frame,
+}
+
+struct Shared {
+    /// The indices of the children woken since the last round, each once.
+    ready: Mutex<Vec<usize>>,
+    /// The enclosing coroutine's waker, from its latest wait inside the scope.
+    parent: AtomicWaker,
+}
+
+/// A child's waker.
+struct ChildWake {
+    index: usize,
+    /// Whether the child is on the ready list already (set by a wake, cleared by `run`).
+    queued: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl ArcWake for ChildWake {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        if !arc_self.queued.swap(true, Ordering::AcqRel) {
+            let shared = &arc_self.shared;
+            shared.push_ready(arc_self.index);
+            shared.parent.wake();
+        }
+    }
+}
+
+impl Shared {
+    fn push_ready(&self, index: usize) {
+        self.ready
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(index);
+    }
+}
+
+impl Core {
+    /// Whether the enclosing coroutine runs now (this is the body, not a child).
+    fn runs_now(&self) -> bool {
+        matches!(raw::current(), Current::Running(frame) if core::ptr::eq(frame, self.frame))
+    }
+
+    fn new(frame: &Frame) -> Self {
+        Core {
+            children: RefCell::new(Vec::new()),
+            running: Cell::new(0),
+            shared: Arc::new(Shared {
+                ready: Mutex::new(Vec::new()),
+                parent: AtomicWaker::new(),
+            }),
+            batch: Cell::new(Vec::new()),
+            outer: frame.scope.get(),
+            frame,
+        }
+    }
+
+    /// Waits (driving the children through the hook) until every child has finished.
+    fn wait_for_children(&self) {
+        crate::await_future(AllFinished(self));
+    }
+
+    fn take_unjoined_panic(&self) -> Option<Box<dyn Any + Send>> {
+        self.children
+            .borrow()
+            .iter()
+            .find_map(|child| child.take_unjoined_panic())
+    }
+}
+
+/// Ready once no child of the scope is running. Wakes come from the children's wakers (which
+/// wake the enclosing coroutine) and from the driver (a child finished: the wait re-polls).
+struct AllFinished<'a>(&'a Core);
+
+impl Future for AllFinished<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if self.0.running.get() == 0 {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// At the end of `scope` (returning or unwinding), while everything the children borrow is
+/// still alive: cancels every unfinished child, newest first, and drops every child (with its
+/// unjoined output). Through a shared reference, and with no borrow of the list held while a
+/// child unwinds or an output drops, because that code may still use the `&Scope` (even
+/// spawn: such a child is cancelled in turn).
+struct DropChildren<'a>(&'a Core);
+
+impl Drop for DropChildren<'_> {
+    fn drop(&mut self) {
+        loop {
+            let Some(child) = self.0.children.borrow_mut().pop() else {
+                break;
+            };
+            child.cancel();
+            drop(child);
+        }
+    }
+}
+
+/// What `Frame::suspend` calls on the scope hooked to the suspending coroutine.
+pub(crate) trait Drive {
+    /// Resumes the ready children once each (then those of the enclosing scopes). True if a
+    /// child finished: the waiting body re-polls its future instead of suspending.
+    fn drive(&self, cx: &mut Context<'_>) -> bool;
+}
+
+impl Drive for Core {
+    fn drive(&self, cx: &mut Context<'_>) -> bool {
+        self.shared.parent.register(cx.waker());
+        let mut batch = self.batch.take();
+        core::mem::swap(
+            &mut batch,
+            &mut self
+                .shared
+                .ready
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        let mut finished = false;
+        for &index in &batch {
+            // Cloned out so that no borrow is held while the child runs (it may spawn).
+            let child = Rc::clone(&self.children.borrow()[index]);
+            if child.run(cx.waker()) {
+                self.running.set(self.running.get() - 1);
+                finished = true;
+            }
+        }
+        batch.clear();
+        self.batch.set(batch);
+        if let Some(outer) = self.outer {
+            // SAFETY: `outer` was the hook installed before this scope's, by an enclosing
+            // `scope` call on the same stack, which outlives this one (see `Hook`).
+            finished |= unsafe { outer.as_ref() }.drive(cx);
+        }
+        finished
+    }
+}
+
+/// Runs the children of the scope hooked to a coroutine that is about to suspend for a
+/// pending future. Returns true if one finished: the caller then re-polls instead of
+/// suspending.
+///
+/// # Safety
+///
+/// `hook` is the `Frame::scope` of the frame of the coroutine running on this stack, read
+/// just now, and `cx` that frame's `Context`, from the poll that is running it now.
+pub(crate) unsafe fn drive_children(hook: NonNull<dyn Drive>, cx: *mut Context<'static>) -> bool {
+    // SAFETY: a hook on the running coroutine's frame points to the `Core` of a `scope` call
+    // that is still on this stack (`Hook` removes it before that call returns or unwinds);
+    // `cx` is valid until this coroutine suspends, which it has not done yet.
+    unsafe { hook.as_ref().drive(&mut *cx) }
+}
+
+/// Installs a scope on the enclosing coroutine's frame and restores the previous hook when
+/// dropped (on return and while unwinding).
+struct Hook<'a> {
+    frame: &'a Frame,
+    previous: Option<NonNull<dyn Drive>>,
+}
+
+impl<'a> Hook<'a> {
+    /// The hook is removed by this guard's destructor, which runs before `core` (declared
+    /// earlier in `scope`) is dropped, so the frame never holds it past its lifetime.
+    fn install(frame: &'a Frame, core: &Core) -> Self {
+        let core: NonNull<dyn Drive> = NonNull::from(core);
+        Hook {
+            frame,
+            previous: frame.scope.replace(Some(core)),
+        }
+    }
+}
+
+impl Drop for Hook<'_> {
+    fn drop(&mut self) {
+        self.frame.scope.set(self.previous);
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn scope_outside_of_a_coroutine() -> ! {
+    panic!(
+        "corona::scope was called outside of a coroutine: its children run while the \
+         coroutine around it waits, so there must be one. Call it inside corona::run(..), \
+         #[corona::main], a #[corona::coroutine] fn, a corona::Coroutine, a generator body \
+         or a Pool job."
+    )
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn scope_in_a_dropped_coroutine() -> ! {
+    panic!(
+        "corona::scope was called while a suspended coroutine is being dropped: its \
+         destructors run with no executor, so they cannot wait for children. Do the work \
+         before the coroutine ends, or spawn it as a task of its own."
+    )
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn scope_inside_poll() -> ! {
+    panic!(
+        "corona::scope was called from inside the poll() of a future that co_await! is \
+         driving, where the coroutine cannot wait for its children. Open the scope outside \
+         that poll, in the coroutine body or a function it calls."
+    )
+}

@@ -1,0 +1,97 @@
+//! `corona::scope` and panics: joined, unjoined, in the body.
+
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use corona::co_await;
+use corona_tests::{panic_message, DropCounter};
+
+#[test]
+fn join_resumes_the_child_panic_and_the_scope_then_returns() {
+    corona::run(|| {
+        let out = corona::scope(|s| {
+            let failing = s.spawn(|| -> u32 { panic!("child failed") });
+            let fine = s.spawn(|| 2);
+            let payload = catch_unwind(AssertUnwindSafe(|| failing.join())).unwrap_err();
+            assert_eq!(panic_message(&*payload), "child failed");
+            fine.join()
+        });
+        assert_eq!(out, 2, "a joined panic must not come out of scope again");
+    });
+}
+
+#[test]
+fn an_unjoined_panic_comes_out_of_scope_after_the_other_children_finished() {
+    corona::run(|| {
+        let sibling_done = Cell::new(false);
+        let payload = catch_unwind(AssertUnwindSafe(|| {
+            corona::scope(|s| {
+                s.spawn(|| panic!("nobody joined me"));
+                s.spawn(|| {
+                    for _ in 0..3 {
+                        corona::yield_now();
+                    }
+                    sibling_done.set(true);
+                });
+            })
+        }))
+        .unwrap_err();
+        assert_eq!(panic_message(&*payload), "nobody joined me");
+        assert!(
+            sibling_done.get(),
+            "scope resumed the panic before the sibling finished"
+        );
+    });
+}
+
+#[test]
+fn a_panic_of_the_body_cancels_every_unfinished_child() {
+    corona::run(|| {
+        let guards = DropCounter::new();
+        let finished = Cell::new(0);
+        let payload = catch_unwind(AssertUnwindSafe(|| {
+            corona::scope(|s| {
+                // Started and waiting when the body panics:
+                for _ in 0..3 {
+                    let guard = guards.guard();
+                    s.spawn(|| {
+                        let _guard = guard;
+                        co_await!(futures::future::pending::<()>());
+                        finished.set(finished.get() + 1);
+                    });
+                }
+                corona::yield_now();
+                // Never started: its captures are dropped.
+                let guard = guards.guard();
+                s.spawn(move || drop(guard));
+                panic!("body failed");
+            })
+        }))
+        .unwrap_err();
+        assert_eq!(panic_message(&*payload), "body failed");
+        assert_eq!(
+            guards.dropped(),
+            4,
+            "every child's guard is dropped exactly once"
+        );
+        assert_eq!(finished.get(), 0);
+    });
+}
+
+#[test]
+fn a_child_panic_does_not_disturb_its_siblings_or_the_body() {
+    corona::run(|| {
+        let (tx, rx) = tokio::sync::oneshot::channel::<u32>();
+        let got = corona::scope(|s| {
+            let failing = s.spawn(|| {
+                corona::yield_now();
+                panic!("child failed while a sibling waits")
+            });
+            let waiter = s.spawn(|| co_await!(rx).unwrap());
+            let _ = catch_unwind(AssertUnwindSafe(|| failing.join())).unwrap_err();
+            tx.send(7).unwrap();
+            waiter.join()
+        });
+        assert_eq!(got, 7);
+    });
+}
