@@ -120,7 +120,12 @@ pub struct NotInCoroutine;
 
 impl fmt::Display for NotInCoroutine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("not running inside a corona coroutine, so there is nothing to suspend")
+        f.write_str(
+            "corona: not running inside a coroutine: this was called outside of a coroutine \
+             (or inside the Future::poll of a future that co_await! drives), so there is \
+             nothing to suspend. Call it from code that runs in a coroutine (corona::run, \
+             #[corona::coroutine], corona::spawn_local, corona::Coroutine::new).",
+        )
     }
 }
 
