@@ -58,7 +58,7 @@ fn wait_limited<R>(
     mut poll: impl FnMut(&mut Context<'_>) -> Poll<io::Result<R>>,
 ) -> io::Result<R> {
     let mut registration = limits.interrupt.map(Interrupt::register);
-    // Per call: the deadline holds across `Interrupted` retries.
+    // Per call: the timer holds across `Interrupted` retries.
     #[cfg(feature = "tokio")]
     let sleep = std::pin::pin!(None);
     #[cfg(feature = "tokio")]
@@ -96,32 +96,31 @@ mod timer {
 
     use super::errors;
 
-    /// A call's deadline; its tokio timer is only created when the call has to wait, in a
+    /// A call's timeout; its tokio timer is only created when the call has to wait, in a
     /// place on the coroutine's stack (no allocation).
     pub(super) struct Timer<'a> {
-        deadline: Option<Instant>,
+        timeout: Option<Duration>,
         sleep: Pin<&'a mut Option<Sleep>>,
     }
 
     impl<'a> Timer<'a> {
         pub(super) fn new(timeout: Option<Duration>, sleep: Pin<&'a mut Option<Sleep>>) -> Self {
-            Timer {
-                deadline: timeout.map(|timeout| Instant::now() + timeout),
-                sleep,
-            }
+            Timer { timeout, sleep }
         }
 
-        /// `Ready` with the error to return once the deadline has passed.
+        /// `Ready` with the error to return once the timeout has passed. The clock starts at
+        /// the first call, which is the call's first `Pending`: a call that never waits never
+        /// reads the clock.
         pub(super) fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
-            let Some(deadline) = self.deadline else {
+            let Some(timeout) = self.timeout else {
                 return Poll::Pending;
             };
             if self.sleep.is_none() {
-                // `sleep_until` panics outside a runtime; an I/O error is kinder.
+                // `sleep` panics outside a runtime; an I/O error is kinder.
                 if tokio::runtime::Handle::try_current().is_err() {
                     return Poll::Ready(errors::no_timer());
                 }
-                self.sleep.set(Some(tokio::time::sleep_until(deadline)));
+                self.sleep.set(Some(tokio::time::sleep_until(Instant::now() + timeout)));
             }
             let sleep = self.sleep.as_mut().as_pin_mut().expect("set just above");
             sleep.poll(cx).map(|()| errors::timed_out())
