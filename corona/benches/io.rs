@@ -172,7 +172,7 @@ fn document() -> &'static [u8] {
 
 /// Sends the document over a fresh loopback connection and parses it with `parse`, run in a
 /// coroutine on the accepted socket; returns MB/s.
-fn json_over_tcp(parse: fn(TcpStream) -> usize) -> f64 {
+fn json_over_tcp(parse: JsonParse) -> f64 {
     let listener = co_await!(TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
     let start = Instant::now();
@@ -210,11 +210,23 @@ fn json_read_all_then_parse(mut stream: TcpStream) -> usize {
     items(serde_json::from_slice(&all).unwrap())
 }
 
+/// Parses the document from a socket and returns the number of records.
+type JsonParse = fn(TcpStream) -> usize;
+
 fn buffering() {
-    let variants: [(&str, fn(TcpStream) -> usize); 3] = [
-        ("std BufReader<Blocking<TcpStream>> (outside)", json_std_bufreader_outside),
-        ("Blocking<tokio BufReader<TcpStream>> (inside)", json_tokio_bufreader_inside),
-        ("floor: native read_to_end + from_slice", json_read_all_then_parse),
+    let variants: [(&str, JsonParse); 3] = [
+        (
+            "std BufReader<Blocking<TcpStream>> (outside)",
+            json_std_bufreader_outside,
+        ),
+        (
+            "Blocking<tokio BufReader<TcpStream>> (inside)",
+            json_tokio_bufreader_inside,
+        ),
+        (
+            "floor: native read_to_end + from_slice",
+            json_read_all_then_parse,
+        ),
     ];
     for (_, parse) in variants {
         json_over_tcp(parse); // warm-up

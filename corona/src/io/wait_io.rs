@@ -120,7 +120,8 @@ mod timer {
                 if tokio::runtime::Handle::try_current().is_err() {
                     return Poll::Ready(errors::no_timer());
                 }
-                self.sleep.set(Some(tokio::time::sleep_until(Instant::now() + timeout)));
+                self.sleep
+                    .set(Some(tokio::time::sleep_until(Instant::now() + timeout)));
             }
             let sleep = self.sleep.as_mut().as_pin_mut().expect("set just above");
             sleep.poll(cx).map(|()| errors::timed_out())

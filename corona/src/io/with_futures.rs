@@ -15,7 +15,7 @@ use super::Interrupt;
 /// A `std::io` view of a `futures::io` reader, writer or file (smol, async-std, or tokio's
 /// types through `tokio_util::compat`), for code running in a coroutine.
 ///
-/// The twin of [`Blocking`] for the [`futures::io`] traits: implements
+/// The twin of [`Blocking`](super::Blocking) for the [`futures::io`] traits: implements
 /// [`Read`](std::io::Read) for `T: futures::io::AsyncRead + Unpin`, [`Write`](std::io::Write)
 /// for `AsyncWrite`, [`BufRead`](std::io::BufRead) for `AsyncBufRead` and
 /// [`Seek`](std::io::Seek) for `AsyncSeek`, with the same design, errors and cancel safety.
