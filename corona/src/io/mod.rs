@@ -46,9 +46,9 @@
 //!   buffer and `consume` forwards to it. (It waits for readiness keeping only the length,
 //!   then borrows the buffer with a second poll that a ready `AsyncBufRead` answers at once.)
 //! * **Never blocks the thread.** Outside of a coroutine (or while the thread unwinds from a
-//!   panic, when nothing could resume a wait) every call returns an [`io::Error`](std::io::Error) and the
-//!   inner type is not touched: see [Errors](#errors). It does not panic, so a `BufWriter`
-//!   flushing in its destructor during a panic is safe.
+//!   panic, when nothing could resume a wait) every call returns an
+//!   [`io::Error`](std::io::Error) and the inner type is not touched: see [Errors](#errors).
+//!   It does not panic, so a `BufWriter` flushing in its destructor during a panic is safe.
 //! * **`Interrupted` is retried.** An `ErrorKind::Interrupted` from the inner type is polled
 //!   again, as std's own loops expect of a `Read`/`Write`.
 //! * **Dropping does not flush or shut down.** A `Blocking` is a thin view: dropping it drops
@@ -61,9 +61,9 @@
 //! [`Blocking::set_read_timeout`] and [`set_write_timeout`](Blocking::set_write_timeout)
 //! work as on [`std::net::TcpStream`], per call: the read timeout covers `read` and
 //! `fill_buf`, the write timeout `write`, `flush` and `shutdown`. A call that would wait
-//! longer fails with [`io::ErrorKind::TimedOut`](std::io::ErrorKind::TimedOut) and consumes nothing: a timed-out read
-//! returns no bytes and loses none, data arriving later is read whole. That is how a sync
-//! keep-alive server drops idle or slow clients:
+//! longer fails with [`TimedOut`](std::io::ErrorKind::TimedOut) and consumes nothing: a
+//! timed-out read returns no bytes and loses none, data arriving later is read whole. That
+//! is how a sync keep-alive server drops idle or slow clients:
 //!
 //! ```
 //! use std::io::{BufRead, ErrorKind, Write};
@@ -105,9 +105,9 @@
 //! A coroutine blocked in `read` cannot send. A server that must push (chat, ticks,
 //! broadcasts) attaches an [`Interrupt`] with [`Blocking::set_interrupt`]; whoever has
 //! something for the connection queues it and raises the interrupt. **While it is raised**,
-//! every call that would wait returns [`io::ErrorKind::WouldBlock`](std::io::ErrorKind::WouldBlock) at once; a call that can
-//! make progress without waiting (data already there, a write the socket accepts) is not
-//! affected. The owner's loop:
+//! every call that would wait returns [`WouldBlock`](std::io::ErrorKind::WouldBlock) at
+//! once; a call that can make progress without waiting (data already there, a write the
+//! socket accepts) is not affected. The owner's loop:
 //!
 //! ```
 //! use std::io::{ErrorKind, Read, Write};

@@ -101,12 +101,13 @@ impl<T> BlockingFutures<T> {
     ///
     /// ```
     /// use std::io::{ErrorKind, Read};
+    /// use futures::TryStreamExt;
     ///
     /// # futures::executor::block_on(async {
     /// let kind = corona::Coroutine::new(|| {
     ///     let (_tx, rx) = futures::channel::mpsc::channel::<std::io::Result<Vec<u8>>>(1);
     ///     let interrupt = corona::io::Interrupt::new();
-    ///     let mut reader = corona::io::BlockingFutures::new(futures::TryStreamExt::into_async_read(rx));
+    ///     let mut reader = corona::io::BlockingFutures::new(rx.into_async_read());
     ///     reader.set_interrupt(Some(interrupt.clone()));
     ///     interrupt.interrupt();
     ///     reader.read(&mut [0; 8]).unwrap_err().kind()
