@@ -5,12 +5,16 @@
 //!    against `AsyncReadExt::read` in a task, with the same native writer;
 //! 2. a line echo server over loopback TCP: sync handlers (`Blocking<BufStream>`,
 //!    `read_line` + `write_all` + `flush`) in coroutines against the same handler written
-//!    with tokio's async extension traits; the same native clients drive both.
+//!    with tokio's async extension traits; the same native clients drive both;
+//! 3. buffering: `serde_json::from_reader` (a byte-at-a-time parser) on a 14 MB document over
+//!    loopback TCP, with std's `BufReader` outside the `Blocking` against tokio's `BufReader`
+//!    inside it, and, as the floor, native `read_to_end` then `serde_json::from_slice`.
 //!
 //! Reports medians of `REPS` repetitions (corona and native interleaved) and the ratio.
 //! `cargo bench -p corona --bench io`
 
 use std::io::{BufRead, Read, Write};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use corona::co_await;
@@ -147,6 +151,110 @@ fn serve_native(stream: TcpStream) {
     tokio::task::spawn_local(echo_async(stream));
 }
 
+/// A JSON document of about 14 MB: an array of small records.
+fn document() -> &'static [u8] {
+    static DOCUMENT: OnceLock<Vec<u8>> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut doc = String::from("[");
+        for i in 0..140_000 {
+            if i > 0 {
+                doc.push(',');
+            }
+            doc.push_str(&format!(
+                r#"{{"id":{i},"name":"record number {i}","tags":["alpha","beta","gamma"],"score":{}.5,"ok":true}}"#,
+                i % 977
+            ));
+        }
+        doc.push(']');
+        doc.into_bytes()
+    })
+}
+
+/// Sends the document over a fresh loopback connection and parses it with `parse`, run in a
+/// coroutine on the accepted socket; returns MB/s.
+fn json_over_tcp(parse: JsonParse) -> f64 {
+    let listener = co_await!(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let start = Instant::now();
+    let sender = tokio::task::spawn_local(async move {
+        let mut conn = TcpStream::connect(addr).await.unwrap();
+        conn.write_all(document()).await.unwrap();
+    });
+    let (stream, _) = co_await!(listener.accept()).unwrap();
+    let items = co_await!(corona::spawn_local(move || parse(stream))).unwrap();
+    co_await!(sender).unwrap();
+    assert_eq!(items, 140_000);
+    document().len() as f64 / 1e6 / start.elapsed().as_secs_f64()
+}
+
+fn items(value: serde_json::Value) -> usize {
+    value.as_array().map_or(0, Vec::len)
+}
+
+/// std's `BufReader` outside: a byte is a slice index, a refill one `Blocking::read`.
+fn json_std_bufreader_outside(stream: TcpStream) -> usize {
+    let reader = std::io::BufReader::new(Blocking::new(stream));
+    items(serde_json::from_reader(reader).unwrap())
+}
+
+/// tokio's `BufReader` inside: every byte is one `Blocking::read` call.
+fn json_tokio_bufreader_inside(stream: TcpStream) -> usize {
+    let reader = Blocking::new(tokio::io::BufReader::new(stream));
+    items(serde_json::from_reader(reader).unwrap())
+}
+
+/// The floor: read everything natively, then parse the slice.
+fn json_read_all_then_parse(mut stream: TcpStream) -> usize {
+    let mut all = Vec::with_capacity(document().len());
+    co_await!(stream.read_to_end(&mut all)).unwrap();
+    items(serde_json::from_slice(&all).unwrap())
+}
+
+/// Parses the document from a socket and returns the number of records.
+type JsonParse = fn(TcpStream) -> usize;
+
+fn buffering() {
+    let variants: [(&str, JsonParse); 3] = [
+        (
+            "std BufReader<Blocking<TcpStream>> (outside)",
+            json_std_bufreader_outside,
+        ),
+        (
+            "Blocking<tokio BufReader<TcpStream>> (inside)",
+            json_tokio_bufreader_inside,
+        ),
+        (
+            "floor: native read_to_end + from_slice",
+            json_read_all_then_parse,
+        ),
+    ];
+    for (_, parse) in variants {
+        json_over_tcp(parse); // warm-up
+    }
+    let mut samples = vec![Vec::new(); variants.len()];
+    for _ in 0..REPS {
+        for (samples, (_, parse)) in samples.iter_mut().zip(variants) {
+            samples.push(json_over_tcp(parse));
+        }
+    }
+    let medians: Vec<f64> = samples.into_iter().map(support::median).collect();
+    println!(
+        "serde_json::from_reader, {:.1} MB document over loopback TCP",
+        document().len() as f64 / 1e6
+    );
+    for ((name, _), median) in variants.iter().zip(&medians) {
+        println!("  {name:<48} {median:>8.0} MB/s");
+    }
+    println!(
+        "  ratio outside/inside:                            {:>8.2}",
+        medians[0] / medians[1]
+    );
+    println!(
+        "  ratio outside/floor:                             {:>8.2}",
+        medians[0] / medians[2]
+    );
+}
+
 fn compare(name: &str, unit: &str, corona: fn() -> f64, native: fn() -> f64) {
     // Warm up both (stack pool, socket buffers, page faults).
     corona();
@@ -190,5 +298,6 @@ fn main() {
             || line_server(serve_corona),
             || line_server(serve_native),
         );
+        buffering();
     });
 }

@@ -255,6 +255,38 @@ impl Builder {
     }
 }
 
+#[cfg(feature = "tokio")]
+impl Builder {
+    /// Spawns the coroutine on the current [`LocalSet`](tokio::task::LocalSet), like
+    /// [`corona::spawn_local`](crate::spawn_local) with this builder's settings, and returns
+    /// its `JoinHandle`. The coroutine runs even if the handle is dropped.
+    ///
+    /// # Panics
+    ///
+    /// Outside of a `LocalSet` (for example outside [`corona::run`](crate::run)), as
+    /// [`tokio::task::spawn_local`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// corona::run(|| {
+    ///     let big = corona::Builder::new()
+    ///         .stack_size(4 * 1024 * 1024)
+    ///         .spawn_local(|| corona::stack_usage().unwrap().size());
+    ///     assert!(corona::co_await!(big).unwrap() >= 4 * 1024 * 1024);
+    /// });
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    #[track_caller]
+    pub fn spawn_local<F, T>(self, body: F) -> tokio::task::JoinHandle<T>
+    where
+        F: FnOnce() -> T + 'static,
+        T: 'static,
+    {
+        tokio::task::spawn_local(self.build(body))
+    }
+}
+
 impl Default for Builder {
     fn default() -> Self {
         Builder::new()

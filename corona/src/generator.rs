@@ -32,8 +32,8 @@ use core::task::{Context, Poll};
 
 use futures::stream::{FusedStream, Stream};
 
-use crate::raw::{self, Current, Frame, RawCoroutine, Step, Suspend};
 use crate::coroutine::StaysOnItsThread;
+use crate::raw::{self, Current, Frame, RawCoroutine, Step, Suspend};
 use crate::stack::{self, DEFAULT_STACK_SIZE};
 
 /// Creates a [`Generator`]: a stream whose items are produced by `body`, which runs as a

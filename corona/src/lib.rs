@@ -393,6 +393,8 @@
 mod context;
 mod coroutine;
 mod generator;
+#[cfg(any(feature = "tokio", feature = "futures-io"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "tokio", feature = "futures-io"))))]
 pub mod io;
 #[cfg(feature = "tokio")]
 mod pool;

@@ -44,7 +44,8 @@ where
 }
 
 /// Spawns `body` as a coroutine on the current [`LocalSet`](tokio::task::LocalSet) and
-/// returns its `JoinHandle`. The coroutine runs even if the handle is dropped.
+/// returns its `JoinHandle`. The coroutine runs even if the handle is dropped. For another
+/// stack size, use [`Builder::spawn_local`](crate::Builder::spawn_local).
 ///
 /// # Panics
 ///

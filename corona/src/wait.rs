@@ -179,8 +179,11 @@ pub struct NotInCoroutine;
 impl fmt::Display for NotInCoroutine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(
-            "not running inside a corona coroutine that can wait (outside of any, or in one \
-             that is unwinding), so there is nothing to suspend",
+            "corona: not running inside a coroutine that can wait: this was called outside of a \
+             coroutine, inside the Future::poll of a future that co_await! drives, or while the \
+             coroutine unwinds, so there is nothing to suspend. Call it from code that runs in a \
+             coroutine (corona::run, #[corona::coroutine], corona::spawn_local, \
+             corona::Coroutine::new).",
         )
     }
 }

@@ -284,7 +284,6 @@ fn stacks() {
     );
 }
 
-
 // ---- Scoped coroutines (API.md "Scoped coroutines") ----------------------------------------
 
 #[test]
@@ -308,3 +307,57 @@ fn scoped_coroutines() {
 }
 
 // ---- end of Scoped coroutines ----------------------------------------------------------------
+
+// ---- io: timeouts, interrupts, typed errors, Builder::spawn_local (branch io) ----
+
+#[corona::test]
+fn io_timeouts_interrupts_and_typed_errors() {
+    use std::io::ErrorKind;
+
+    let (_a, b) = tokio::io::duplex(64);
+    let mut conn = corona::io::Blocking::new(b);
+    let set: std::io::Result<()> = conn.set_read_timeout(Some(Duration::from_millis(5)));
+    set.unwrap();
+    conn.set_write_timeout(None).unwrap();
+    let _: Option<Duration> = conn.read_timeout();
+    let _: Option<Duration> = conn.write_timeout();
+    assert_eq!(
+        conn.set_read_timeout(Some(Duration::ZERO))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        conn.read(&mut [0; 4]).unwrap_err().kind(),
+        ErrorKind::TimedOut
+    );
+
+    let interrupt = corona::io::Interrupt::new();
+    fn clone_send_sync<T: Clone + Send + Sync>(_: &T) {}
+    clone_send_sync(&interrupt);
+    conn.set_interrupt(Some(interrupt.clone()));
+    interrupt.interrupt();
+    assert_eq!(
+        conn.read(&mut [0; 4]).unwrap_err().kind(),
+        ErrorKind::WouldBlock
+    );
+    let was_raised: bool = interrupt.clear();
+    assert!(was_raised);
+    conn.set_interrupt(None);
+
+    let outside = std::thread::spawn(|| {
+        let (a, _b) = tokio::io::duplex(64);
+        corona::io::Blocking::new(a).read(&mut [0; 4]).unwrap_err()
+    });
+    let err = outside.join().unwrap();
+    assert!(err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<corona::NotInCoroutine>())
+        .is_some());
+
+    let handle: tokio::task::JoinHandle<u8> =
+        corona::Builder::new().stack_size(1 << 20).spawn_local(|| 1);
+    assert_eq!(co_await!(handle).unwrap(), 1);
+}
+
+// ---- end io ----

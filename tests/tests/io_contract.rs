@@ -118,10 +118,17 @@ impl AsyncSeek for Probe {
 
 fn assert_outside(result: io::Result<impl std::fmt::Debug>, op: &str) {
     let err = result.expect_err("a call outside of a coroutine must fail");
-    assert_eq!(err.kind(), io::ErrorKind::Other);
+    assert_eq!(err.kind(), io::ErrorKind::Other, "{op}");
     let message = err.to_string();
-    assert!(message.contains("outside of a coroutine"), "{message}");
-    assert!(message.contains(op), "{message} does not name {op}");
+    assert!(
+        message.contains("outside of a coroutine"),
+        "{op}: {message}"
+    );
+    assert!(
+        err.get_ref()
+            .is_some_and(|e| e.is::<corona::NotInCoroutine>()),
+        "{op}: {err:?} does not carry corona::NotInCoroutine"
+    );
 }
 
 #[test]

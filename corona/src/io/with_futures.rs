@@ -1,5 +1,5 @@
-//! `std::io` traits of [`BlockingFutures`] for the `futures::io` traits (feature
-//! `futures-io`). The twin of `with_tokio.rs`; see there for the reasoning.
+//! [`BlockingFutures`]: `std::io` over the `futures::io` traits (feature `futures-io`). The
+//! twin of `blocking.rs` and `with_tokio.rs`; see there for the reasoning.
 
 use std::io::{self, BufRead, IoSlice, IoSliceMut, Read, Seek, SeekFrom, Write};
 use std::pin::Pin;
@@ -8,39 +8,163 @@ use std::task::{Context, Poll};
 use futures::io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 use futures::task::noop_waker_ref;
 
-use super::{lost_buffer, wait_io, BlockingFutures};
+use super::errors::lost_buffer;
+use super::wait_io::{wait_io, Limits};
+use super::Interrupt;
+
+/// A `std::io` view of a `futures::io` reader, writer or file (smol, async-std, or tokio's
+/// types through `tokio_util::compat`), for code running in a coroutine.
+///
+/// The twin of [`Blocking`](super::Blocking) for the [`futures::io`] traits: implements
+/// [`Read`](std::io::Read) for `T: futures::io::AsyncRead + Unpin`, [`Write`](std::io::Write)
+/// for `AsyncWrite`, [`BufRead`](std::io::BufRead) for `AsyncBufRead` and
+/// [`Seek`](std::io::Seek) for `AsyncSeek`, with the same design, errors and cancel safety.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::BufRead;
+///
+/// # futures::executor::block_on(async {
+/// let lines = corona::Coroutine::new(|| {
+///     let text = futures::io::Cursor::new(b"one\ntwo\n".to_vec());
+///     let reader = corona::io::BlockingFutures::new(futures::io::BufReader::new(text));
+///     reader.lines().collect::<Result<Vec<_>, _>>().unwrap()
+/// });
+/// assert_eq!(lines.await, ["one", "two"]);
+/// # });
+/// ```
+#[derive(Debug, Default)]
+pub struct BlockingFutures<T> {
+    inner: T,
+    interrupt: Option<Interrupt>,
+}
+
+impl<T> BlockingFutures<T> {
+    /// Wraps a `futures::io` reader, writer or file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reader = corona::io::BlockingFutures::new(&b"bytes"[..]);
+    /// assert_eq!(*reader.get_ref(), b"bytes");
+    /// ```
+    pub const fn new(inner: T) -> Self {
+        BlockingFutures {
+            inner,
+            interrupt: None,
+        }
+    }
+
+    /// The inner value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let file = corona::io::BlockingFutures::new(futures::io::Cursor::new(vec![1, 2, 3]));
+    /// assert_eq!(file.get_ref().get_ref().len(), 3);
+    /// ```
+    pub const fn get_ref(&self) -> &T {
+        &self.inner
+    }
+
+    /// The inner value, mutably, for its async API.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut file = corona::io::BlockingFutures::new(futures::io::Cursor::new(vec![0u8; 4]));
+    /// file.get_mut().set_position(2);
+    /// assert_eq!(file.get_ref().position(), 2);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner value. Nothing is flushed or closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let blocking = corona::io::BlockingFutures::new(String::from("inner"));
+    /// assert_eq!(blocking.into_inner(), "inner");
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+
+    /// Attaches an [`Interrupt`] (or detaches it with `None`), as
+    /// [`Blocking::set_interrupt`](super::Blocking::set_interrupt) does: while it is raised,
+    /// every call that would wait returns [`WouldBlock`](std::io::ErrorKind::WouldBlock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{ErrorKind, Read};
+    /// use futures::TryStreamExt;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let kind = corona::Coroutine::new(|| {
+    ///     let (_tx, rx) = futures::channel::mpsc::channel::<std::io::Result<Vec<u8>>>(1);
+    ///     let interrupt = corona::io::Interrupt::new();
+    ///     let mut reader = corona::io::BlockingFutures::new(rx.into_async_read());
+    ///     reader.set_interrupt(Some(interrupt.clone()));
+    ///     interrupt.interrupt();
+    ///     reader.read(&mut [0; 8]).unwrap_err().kind()
+    /// });
+    /// assert_eq!(kind.await, ErrorKind::WouldBlock);
+    /// # });
+    /// ```
+    pub fn set_interrupt(&mut self, interrupt: Option<Interrupt>) {
+        self.interrupt = interrupt;
+    }
+
+    /// The inner value and what may cut a call short: the interrupt (no timeouts here).
+    fn with_limits(&mut self) -> (&mut T, Limits<'_>) {
+        let limits = Limits {
+            timeout: None,
+            interrupt: self.interrupt.as_ref(),
+        };
+        (&mut self.inner, limits)
+    }
+}
+
+impl<T> From<T> for BlockingFutures<T> {
+    fn from(inner: T) -> Self {
+        BlockingFutures::new(inner)
+    }
+}
 
 impl<T: AsyncRead + Unpin> Read for BlockingFutures<T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        wait_io("BlockingFutures::read", |cx| {
-            Pin::new(&mut self.inner).poll_read(cx, buf)
-        })
+        let (inner, limits) = self.with_limits();
+        wait_io(limits, |cx| Pin::new(&mut *inner).poll_read(cx, buf))
     }
 
     fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        wait_io("BlockingFutures::read_vectored", |cx| {
-            Pin::new(&mut self.inner).poll_read_vectored(cx, bufs)
+        let (inner, limits) = self.with_limits();
+        wait_io(limits, |cx| {
+            Pin::new(&mut *inner).poll_read_vectored(cx, bufs)
         })
     }
 }
 
 impl<T: AsyncWrite + Unpin> Write for BlockingFutures<T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        wait_io("BlockingFutures::write", |cx| {
-            Pin::new(&mut self.inner).poll_write(cx, buf)
-        })
+        let (inner, limits) = self.with_limits();
+        wait_io(limits, |cx| Pin::new(&mut *inner).poll_write(cx, buf))
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        wait_io("BlockingFutures::write_vectored", |cx| {
-            Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let (inner, limits) = self.with_limits();
+        wait_io(limits, |cx| {
+            Pin::new(&mut *inner).poll_write_vectored(cx, bufs)
         })
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        wait_io("BlockingFutures::flush", |cx| {
-            Pin::new(&mut self.inner).poll_flush(cx)
-        })
+        let (inner, limits) = self.with_limits();
+        wait_io(limits, |cx| Pin::new(&mut *inner).poll_flush(cx))
     }
 }
 
@@ -50,10 +174,9 @@ impl<T: AsyncBufRead + Unpin> BufRead for BlockingFutures<T> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         // As in `Blocking::fill_buf`: wait keeping only the length, then borrow the buffer,
         // which a ready `AsyncBufRead` returns again at once without registering a waker.
-        let available = wait_io("BlockingFutures::fill_buf", |cx| {
-            Pin::new(&mut self.inner)
-                .poll_fill_buf(cx)
-                .map_ok(<[u8]>::len)
+        let (inner, limits) = self.with_limits();
+        let available = wait_io(limits, |cx| {
+            Pin::new(&mut *inner).poll_fill_buf(cx).map_ok(<[u8]>::len)
         })?;
         if available == 0 {
             return Ok(&[]);
@@ -61,7 +184,7 @@ impl<T: AsyncBufRead + Unpin> BufRead for BlockingFutures<T> {
         let mut cx = Context::from_waker(noop_waker_ref());
         match Pin::new(&mut self.inner).poll_fill_buf(&mut cx) {
             Poll::Ready(result) => result,
-            Poll::Pending => Err(lost_buffer("BlockingFutures::fill_buf")),
+            Poll::Pending => Err(lost_buffer()),
         }
     }
 
@@ -71,8 +194,10 @@ impl<T: AsyncBufRead + Unpin> BufRead for BlockingFutures<T> {
 }
 
 impl<T: AsyncSeek + Unpin> Seek for BlockingFutures<T> {
+    /// Waits for `poll_seek` to its end whatever the interrupt says: a seek that returned
+    /// `Pending` may already be under way, and a relative one retried would move twice.
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        wait_io("BlockingFutures::seek", |cx| {
+        wait_io(Limits::default(), |cx| {
             Pin::new(&mut self.inner).poll_seek(cx, pos)
         })
     }
@@ -103,8 +228,7 @@ impl<T: AsyncWrite + Unpin> BlockingFutures<T> {
     /// # });
     /// ```
     pub fn close(&mut self) -> io::Result<()> {
-        wait_io("BlockingFutures::close", |cx| {
-            Pin::new(&mut self.inner).poll_close(cx)
-        })
+        let (inner, limits) = self.with_limits();
+        wait_io(limits, |cx| Pin::new(&mut *inner).poll_close(cx))
     }
 }

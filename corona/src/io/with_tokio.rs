@@ -7,12 +7,14 @@ use std::task::{ready, Context, Poll};
 use futures::task::noop_waker_ref;
 use tokio::io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite, ReadBuf};
 
-use super::{lost_buffer, wait_io, Blocking};
+use super::errors::lost_buffer;
+use super::wait_io::{wait_io, Limits};
+use super::Blocking;
 
 impl<T: AsyncRead + Unpin> Read for Blocking<T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let inner = &mut self.inner;
-        wait_io("Blocking::read", |cx| {
+        let (inner, limits) = self.for_read();
+        wait_io(limits, |cx| {
             let mut read_buf = ReadBuf::new(&mut *buf);
             ready!(Pin::new(&mut *inner).poll_read(cx, &mut read_buf))?;
             Poll::Ready(Ok(read_buf.filled().len()))
@@ -22,23 +24,22 @@ impl<T: AsyncRead + Unpin> Read for Blocking<T> {
 
 impl<T: AsyncWrite + Unpin> Write for Blocking<T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        wait_io("Blocking::write", |cx| {
-            Pin::new(&mut self.inner).poll_write(cx, buf)
-        })
+        let (inner, limits) = self.for_write();
+        wait_io(limits, |cx| Pin::new(&mut *inner).poll_write(cx, buf))
     }
 
     /// Forwards to `poll_write_vectored`; an inner type without vectored writes (see
     /// [`Blocking::is_write_vectored`]) writes the first non-empty buffer.
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        wait_io("Blocking::write_vectored", |cx| {
-            Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let (inner, limits) = self.for_write();
+        wait_io(limits, |cx| {
+            Pin::new(&mut *inner).poll_write_vectored(cx, bufs)
         })
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        wait_io("Blocking::flush", |cx| {
-            Pin::new(&mut self.inner).poll_flush(cx)
-        })
+        let (inner, limits) = self.for_write();
+        wait_io(limits, |cx| Pin::new(&mut *inner).poll_flush(cx))
     }
 }
 
@@ -49,10 +50,9 @@ impl<T: AsyncBufRead + Unpin> BufRead for Blocking<T> {
         // The returned slice borrows `self.inner` for as long as `&mut self`, which a closure
         // passed to `poll_fn` cannot hand out. So wait for readiness first, keeping only the
         // length...
-        let available = wait_io("Blocking::fill_buf", |cx| {
-            Pin::new(&mut self.inner)
-                .poll_fill_buf(cx)
-                .map_ok(<[u8]>::len)
+        let (inner, limits) = self.for_read();
+        let available = wait_io(limits, |cx| {
+            Pin::new(&mut *inner).poll_fill_buf(cx).map_ok(<[u8]>::len)
         })?;
         if available == 0 {
             return Ok(&[]); // the end of the stream: no need to poll it again
@@ -64,7 +64,7 @@ impl<T: AsyncBufRead + Unpin> BufRead for Blocking<T> {
         let mut cx = Context::from_waker(noop_waker_ref());
         match Pin::new(&mut self.inner).poll_fill_buf(&mut cx) {
             Poll::Ready(result) => result,
-            Poll::Pending => Err(lost_buffer("Blocking::fill_buf")),
+            Poll::Pending => Err(lost_buffer()),
         }
     }
 
@@ -77,9 +77,8 @@ impl<T: AsyncSeek + Unpin> Seek for Blocking<T> {
     /// `start_seek`, then waits for `poll_complete`. Waits for a seek (or, for
     /// `tokio::fs::File`, a write) still in flight first, because `start_seek` fails then.
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        wait_io("Blocking::seek", |cx| {
-            Pin::new(&mut self.inner).poll_complete(cx)
-        })?;
+        let (inner, limits) = self.for_seek();
+        wait_io(limits, |cx| Pin::new(&mut *inner).poll_complete(cx))?;
         loop {
             match Pin::new(&mut self.inner).start_seek(pos) {
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
@@ -87,7 +86,9 @@ impl<T: AsyncSeek + Unpin> Seek for Blocking<T> {
             }
             break;
         }
-        wait_io("Blocking::seek", |cx| {
+        // Started: wait for the end whatever the interrupt says, or a relative seek retried
+        // after a `WouldBlock` would move twice.
+        wait_io(Limits::default(), |cx| {
             Pin::new(&mut self.inner).poll_complete(cx)
         })
     }
@@ -119,9 +120,8 @@ impl<T: AsyncWrite + Unpin> Blocking<T> {
     /// });
     /// ```
     pub fn shutdown(&mut self) -> io::Result<()> {
-        wait_io("Blocking::shutdown", |cx| {
-            Pin::new(&mut self.inner).poll_shutdown(cx)
-        })
+        let (inner, limits) = self.for_write();
+        wait_io(limits, |cx| Pin::new(&mut *inner).poll_shutdown(cx))
     }
 
     /// Whether the inner writer has an efficient `write_vectored` (tokio's
