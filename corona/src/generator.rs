@@ -30,7 +30,7 @@ use core::pin::Pin;
 use core::ptr::NonNull;
 use core::task::{Context, Poll};
 
-use futures::stream::{FusedStream, Stream};
+use futures_core::stream::{FusedStream, Stream};
 
 use crate::context::{self, Current, Frame};
 use crate::raw::{RawCoroutine, Step, Suspend};

@@ -138,7 +138,7 @@
 //!   `co_flush`, `co_close`) wait for streams and sinks inside a coroutine; import them with
 //!   `use corona::prelude::*;`. Select, merge and timeouts come from `futures` and `tokio`
 //!   (see [the example](CoStreamExt#waiting-for-the-first-of-many)).
-//! * [`generator`] turns a coroutine body into a [`Stream`](futures::Stream): the body hands
+//! * [`generator`] turns a coroutine body into a [`Stream`](futures_core::Stream): the body hands
 //!   out items with [`Yielder::yield_`] from any call depth and may `co_await!` between them.
 //!
 //! ```

@@ -7,8 +7,9 @@
 //! [`SinkExt`]: `use futures::{SinkExt, StreamExt};` and `use corona::prelude::*;` can be
 //! imported together.
 
-use futures::sink::{Sink, SinkExt};
-use futures::stream::{FusedStream, Stream, StreamExt};
+use futures_core::stream::{FusedStream, Stream};
+use futures_sink::Sink;
+use futures_util::{SinkExt, StreamExt};
 
 use crate::wait::await_future;
 

@@ -174,7 +174,7 @@ impl<T> From<T> for Blocking<T> {
 /// A `std::io` view of a `futures::io` reader, writer or file (smol, async-std, or tokio's
 /// types through `tokio_util::compat`), for code running in a coroutine.
 ///
-/// The twin of [`Blocking`] for the [`futures::io`] traits: implements
+/// The twin of [`Blocking`] for the [`futures::io`](futures_io) traits: implements
 /// [`Read`](std::io::Read) for `T: futures::io::AsyncRead + Unpin`, [`Write`](std::io::Write)
 /// for `AsyncWrite`, [`BufRead`](std::io::BufRead) for `AsyncBufRead` and
 /// [`Seek`](std::io::Seek) for `AsyncSeek`, with the same design, errors and cancel safety.
@@ -277,7 +277,7 @@ fn wait_io<R>(
         return Err(outside_of_a_coroutine(op));
     }
     loop {
-        match crate::try_await(futures::future::poll_fn(&mut poll)) {
+        match crate::try_await(std::future::poll_fn(&mut poll)) {
             Ok(Err(err)) if err.kind() == io::ErrorKind::Interrupted => continue,
             Ok(result) => return result,
             Err(crate::NotInCoroutine) => return Err(outside_of_a_coroutine(op)),

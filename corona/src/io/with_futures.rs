@@ -3,10 +3,9 @@
 
 use std::io::{self, BufRead, IoSlice, IoSliceMut, Read, Seek, SeekFrom, Write};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
-use futures::io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
-use futures::task::noop_waker_ref;
+use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 
 use super::{lost_buffer, wait_io, BlockingFutures};
 
@@ -58,7 +57,7 @@ impl<T: AsyncBufRead + Unpin> BufRead for BlockingFutures<T> {
         if available == 0 {
             return Ok(&[]);
         }
-        let mut cx = Context::from_waker(noop_waker_ref());
+        let mut cx = Context::from_waker(Waker::noop());
         match Pin::new(&mut self.inner).poll_fill_buf(&mut cx) {
             Poll::Ready(result) => result,
             Poll::Pending => Err(lost_buffer("BlockingFutures::fill_buf")),
