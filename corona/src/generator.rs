@@ -44,7 +44,8 @@ use crate::stack::{self, DEFAULT_STACK_SIZE};
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use corona::prelude::*;
 /// use corona::Yielder;
 ///
@@ -103,7 +104,8 @@ where
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use corona::prelude::*;
 ///
 /// corona::run(|| {
@@ -274,7 +276,8 @@ impl<T> fmt::Debug for Generator<T> {
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use corona::prelude::*;
 /// use corona::Yielder;
 ///

@@ -6,7 +6,8 @@
 //! recursion, `std::io::Read` impls — [`co_await!`] suspends just that coroutine, and the
 //! executor runs other work meanwhile.
 //!
-//! ```
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 //! use std::time::Duration;
 //!
 //! // A plain sync function that waits: no `async`, no `.await`.
@@ -104,7 +105,8 @@
 //! thread, where `catch_unwind`, tokio's `JoinError::is_panic` or [`JoinError::is_panic`]
 //! see it. Polling the coroutine again afterwards panics.
 //!
-//! ```
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 //! use std::time::Duration;
 //!
 //! let timed_out = corona::run(|| {
@@ -141,7 +143,8 @@
 //! * [`generator`] turns a coroutine body into a [`Stream`](futures_core::Stream): the body hands
 //!   out items with [`Yielder::yield_`] from any call depth and may `co_await!` between them.
 //!
-//! ```
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 //! use corona::prelude::*;
 //!
 //! fn split_words(line: &str, y: &corona::Yielder<String>) {
@@ -165,7 +168,8 @@
 //! (`serde_json::from_reader`, `flate2`, `BufRead::lines`) serve many connections on one
 //! thread. See [`io`].
 //!
-//! ```
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 //! use std::io::{BufRead, Write};
 //! use corona::io::Blocking;
 //!
@@ -191,7 +195,8 @@
 //! [`Pool::spawn`] takes a `Send` closure and returns a `Send` future of
 //! `Result<T, JoinError>`, awaitable from any executor, including tokio's multi-thread one.
 //!
-//! ```
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 //! let pool = corona::Pool::new(2);
 //! let job = pool.spawn(|| {
 //!     let local = std::rc::Rc::new(6); // !Send values are fine inside the job
@@ -334,7 +339,8 @@ pub use corona_macros::test;
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use corona::co_await;
 ///
 /// fn read_config() -> String {
@@ -350,7 +356,8 @@ macro_rules! co_await {
     };
 }
 
-/// The README's Rust examples run as doc tests, so they cannot go stale.
-#[cfg(doctest)]
+/// The README's Rust examples run as doc tests, so they cannot go stale. They use `run`, so
+/// they need the default `tokio` feature.
+#[cfg(all(doctest, feature = "tokio"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;

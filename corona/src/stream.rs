@@ -21,7 +21,8 @@ use crate::wait::await_future;
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use corona::prelude::*;
 ///
 /// fn total(numbers: impl futures::Stream<Item = u32> + Unpin) -> u32 {
@@ -39,7 +40,8 @@ use crate::wait::await_future;
 /// Corona has no `select` of its own: the `futures` and `tokio` combinators build one future
 /// or stream out of many, and `co_await!` / `co_iter` wait for that.
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use std::time::Duration;
 ///
 /// use corona::co_await;
@@ -98,7 +100,8 @@ pub trait CoStreamExt: Stream + Unpin {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// use corona::prelude::*;
     ///
     /// corona::run(|| {
@@ -127,7 +130,8 @@ pub trait CoStreamExt: Stream + Unpin {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// use corona::prelude::*;
     ///
     /// corona::run(|| {
@@ -157,7 +161,8 @@ impl<S: Stream + Unpin + ?Sized> CoStreamExt for S {}
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use corona::prelude::*;
 ///
 /// corona::run(|| {
@@ -176,7 +181,8 @@ impl<S> CoIter<S> {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// use corona::prelude::*;
     ///
     /// corona::run(|| {
@@ -212,7 +218,8 @@ impl<S: FusedStream + Unpin> core::iter::FusedIterator for CoIter<S> {}
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use corona::prelude::*;
 ///
 /// fn greet(out: &mut impl CoSinkExt<String, Error = futures::channel::mpsc::SendError>) {
@@ -252,7 +259,8 @@ pub trait CoSinkExt<I>: Sink<I> + Unpin {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// use corona::prelude::*;
     ///
     /// corona::run(|| {
@@ -286,7 +294,8 @@ pub trait CoSinkExt<I>: Sink<I> + Unpin {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// use corona::prelude::*;
     ///
     /// corona::run(|| {
@@ -320,7 +329,8 @@ pub trait CoSinkExt<I>: Sink<I> + Unpin {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// use corona::prelude::*;
     ///
     /// corona::run(|| {
@@ -352,7 +362,8 @@ pub trait CoSinkExt<I>: Sink<I> + Unpin {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// use corona::prelude::*;
     ///
     /// corona::run(|| {
