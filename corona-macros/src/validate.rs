@@ -152,7 +152,21 @@ fn check_arg(arg: &FnArg) -> syn::Result<()> {
                 ),
             ))
         }
-        FnArg::Typed(_) => Ok(()),
+        FnArg::Typed(typed) => match &*typed.ty {
+            Type::ImplTrait(impl_trait) if !impl_trait.bounds.iter().any(is_static) => {
+                let name = compact(&typed.pat);
+                let ty = compact(impl_trait);
+                Err(syn::Error::new_spanned(
+                    impl_trait,
+                    format_args!(
+                        "argument `{name}` of a coroutine needs a `'static` bound: the body \
+                         runs after the call returns (when the coroutine is polled), so a \
+                         value that borrows could dangle. Write `{ty} + 'static`"
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        },
     }
 }
 

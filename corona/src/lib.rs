@@ -279,8 +279,9 @@ pub use crate::wait::{await_future, in_coroutine, try_await, yield_now, NotInCor
 /// * Arguments must be owned (`'static`): no `&T`, `&self`, `&mut self` or lifetimes. Every
 ///   argument moves into the coroutine and lives until the body ends, as with `async fn`.
 ///   Methods may take `self`, `self: Box<Self>` or `self: Rc<Self>`.
-/// * Type parameters say `'static` themselves (`T: Debug + 'static`, inline or in the `where`
-///   clause): the arguments move into the body, which outlives the call.
+/// * Type parameters and `impl Trait` arguments say `'static` themselves (`T: Debug +
+///   'static`, inline or in the `where` clause; `impl Debug + 'static`): the arguments move
+///   into the body, which outlives the call.
 /// * The return type `T` becomes `Coroutine<T>` (`Coroutine<()>` when there is none).
 /// * Options: `stack_size = EXPR` (bytes), `crate = path` (where corona is, for re-exports).
 ///
