@@ -85,13 +85,14 @@ fn main() {
             println!("   (the cancelled coroutine's stack was unwound: destructor ran)");
         }
     }
+    println!("4. a 30 ms timeout around a coroutine that waits 60 s:");
     let slow = Coroutine::new(|| {
         let _guard = SaysGoodbye;
         slow_square(1_000_000);
         co_await!(tokio::time::sleep(Duration::from_secs(60)));
     });
     let outcome = co_await!(tokio::time::timeout(Duration::from_millis(30), slow));
-    println!("4. timeout around a coroutine: {outcome:?}");
+    println!("   outcome: {outcome:?}");
 
     // 5: misuse is explained, not undefined.
     let outside = std::thread::spawn(|| corona::try_await(async { 1 }))
@@ -111,6 +112,7 @@ fn main() {
 
     // 7: std::io over async I/O: a sync writer and the std `lines()` iterator on a 64-byte
     //    async pipe, in two coroutines on one thread.
+    println!("7. BufRead::lines over a 64-byte async pipe, written by another coroutine:");
     let (client, server) = tokio::io::duplex(64);
     let writer = corona::spawn_local(move || {
         let mut out = Blocking::new(client);
@@ -124,9 +126,10 @@ fn main() {
         .inspect(|l| println!("   read {l:?}"))
         .count();
     co_await!(writer).unwrap();
-    println!("7. BufRead::lines over an async pipe read {count} lines");
+    println!("   {count} lines read");
 
     // 8: many cores: a Pool runs coroutines pinned to worker threads.
+    println!("8. Pool::new(2) runs coroutines pinned to its worker threads:");
     let pool = corona::Pool::new(2);
     let jobs: Vec<_> = (0..4u64)
         .map(|i| {
@@ -140,7 +143,6 @@ fn main() {
         let (i, thread) = co_await!(job).unwrap();
         println!("   pool job {i} ran on worker {thread}");
     }
-    println!("8. Pool::new(2) spread the jobs over its workers");
 
     println!("\ntour complete");
 }

@@ -1,179 +1,58 @@
-//! `#[corona::coroutine]`: check the function, then move its body into a coroutine.
+//! `#[corona::coroutine]`: parse the options and the function, check it (`validate`), then
+//! move its body into a coroutine; on an error, emit a stand-in instead (`fallback`).
 //!
 //! Input:
 //!
 //! ```text
 //! /// Docs.
-//! pub fn fetch<T: Key>(key: T, mut retries: u32) -> Result<Value, Error> { body }
+//! pub fn fetch<T: Key + 'static>(key: T, mut retries: u32) -> Result<Value, Error> { body }
 //! ```
 //!
 //! Output:
 //!
 //! ```text
 //! /// Docs.
-//! pub fn fetch<T: Key>(key: T, retries: u32) -> ::corona::Coroutine<Result<Value, Error>> {
-//!     ::corona::__private::coroutine(::corona::__private::DEFAULT_STACK_SIZE,
-//!         move || -> Result<Value, Error> {
-//!             let key = key;           // every argument moves in, used or not
-//!             let mut retries = retries;
-//!             body
-//!         })
+//! pub fn fetch<T: Key + 'static>(key: T, retries: u32)
+//!     -> ::corona::Coroutine<Result<Value, Error>>
+//! {
+//!     let __corona_stack_size: usize = ::corona::__private::DEFAULT_STACK_SIZE;
+//!     ::corona::__private::coroutine(__corona_stack_size, move || -> Result<Value, Error> {
+//!         let key = key;           // every argument moves in, used or not
+//!         let mut retries = retries;
+//!         body
+//!     })
 //! }
 //! ```
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::visit::Visit;
-use syn::{FnArg, Item, ItemFn, Pat, PatIdent, ReturnType, Signature, Type};
+use syn::{FnArg, ItemFn, Pat, PatIdent, ReturnType};
 
 use crate::options::CoroutineOptions;
+use crate::{fallback, validate};
 
-pub fn expand(options: CoroutineOptions, item: TokenStream) -> TokenStream {
-    match syn::parse2::<ItemFn>(item.clone()) {
-        Ok(function) => match check(&function.sig) {
-            Ok(()) => expand_fn(&options, function),
-            Err(err) => with_item(err, item),
-        },
-        Err(parse_err) => with_item(not_a_fn(item.clone()).unwrap_or(parse_err), item),
-    }
-}
-
-/// The error beside the unchanged item, so that the user sees this one message and not
-/// others about the item.
-pub fn with_item(err: syn::Error, item: TokenStream) -> TokenStream {
-    let err = err.to_compile_error();
-    quote!(#err #item)
-}
-
-/// The error for an attribute on something other than a function with a body.
-pub fn not_a_fn(item: TokenStream) -> Option<syn::Error> {
-    let item = syn::parse2::<Item>(item).ok()?;
-    let (what, tokens) = match &item {
-        Item::Struct(s) => ("a struct", pair(&s.struct_token, &s.ident)),
-        Item::Enum(e) => ("an enum", pair(&e.enum_token, &e.ident)),
-        Item::Impl(i) => ("an impl block", i.impl_token.to_token_stream()),
-        Item::Trait(t) => ("a trait", pair(&t.trait_token, &t.ident)),
-        Item::Mod(m) => ("a module", pair(&m.mod_token, &m.ident)),
-        Item::Static(s) => ("a static", pair(&s.static_token, &s.ident)),
-        Item::Const(c) => ("a const", pair(&c.const_token, &c.ident)),
-        Item::Type(t) => ("a type alias", pair(&t.type_token, &t.ident)),
-        Item::Use(u) => ("a use declaration", u.use_token.to_token_stream()),
-        _ => ("this item", item.to_token_stream()),
+/// Parse the options and the function, check the function, expand it. On an error, the error
+/// and a harmless stand-in for the item (see `fallback`).
+pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let function = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(function) => function,
+        Err(parse_err) => {
+            let err = validate::not_a_fn(item.clone()).unwrap_or(parse_err);
+            return fallback::with_item(err, item);
+        }
     };
-    Some(syn::Error::new_spanned(
-        tokens,
-        format_args!(
-            "#[corona::coroutine] goes on a function with a body, not on {what}; put it on \
-             each fn (or method) whose call should return a corona::Coroutine"
-        ),
-    ))
-}
-
-/// Rejects what a coroutine cannot be: async, const, extern, variadic, borrowing.
-fn check(sig: &Signature) -> syn::Result<()> {
-    if let Some(asyncness) = &sig.asyncness {
-        return Err(syn::Error::new_spanned(
-            asyncness,
-            "#[corona::coroutine] goes on a plain `fn`, not an `async fn`: the coroutine is \
-             already the future, and its body waits with co_await!(..). Remove `async` and \
-             write co_await!(fut) where you wrote fut.await",
-        ));
-    }
-    if let Some(constness) = &sig.constness {
-        return Err(syn::Error::new_spanned(
-            constness,
-            "a `const fn` cannot be a coroutine: remove `const`",
-        ));
-    }
-    if let Some(abi) = &sig.abi {
-        return Err(syn::Error::new_spanned(
-            abi,
-            "an `extern` fn cannot be a coroutine: a coroutine returns a Rust future. Remove \
-             the ABI, or call the coroutine from a separate extern fn",
-        ));
-    }
-    if let Some(variadic) = &sig.variadic {
-        return Err(syn::Error::new_spanned(
-            variadic,
-            "a variadic fn cannot be a coroutine: take a slice or a Vec instead",
-        ));
-    }
-    if let Some(lifetime) = sig.generics.lifetimes().next() {
-        return Err(syn::Error::new_spanned(
-            lifetime,
-            format_args!(
-                "a coroutine cannot have lifetime parameters such as `{}`: its body runs \
-                 after the call returns, so it must own ('static) everything it uses. Take \
-                 owned arguments instead",
-                lifetime.lifetime
-            ),
-        ));
-    }
-    for arg in &sig.inputs {
-        check_arg(arg)?;
-    }
-    Ok(())
-}
-
-fn check_arg(arg: &FnArg) -> syn::Result<()> {
-    match arg {
-        FnArg::Receiver(receiver) if receiver.reference.is_some() || borrows(&receiver.ty) => {
-            let shown = compact(receiver);
-            Err(syn::Error::new_spanned(
-                receiver,
-                format_args!(
-                    "a coroutine cannot take `{shown}`: its body runs after the call returns \
-                     (when the coroutine is polled), so it must own ('static) what it uses, \
-                     and a borrow of self could end first. Take `self`, `self: Rc<Self>` or \
-                     `self: Box<Self>` instead"
-                ),
-            ))
+    let options = match syn::parse::Parser::parse2(CoroutineOptions::parse, args) {
+        Ok(options) => options,
+        Err(err) => {
+            let krate = CoroutineOptions::default_crate();
+            return fallback::with_item(err, fallback::coroutine(function, &krate));
         }
-        FnArg::Receiver(_) => Ok(()),
-        FnArg::Typed(typed) if borrows(&typed.ty) => {
-            let name = compact(&typed.pat);
-            let ty = compact(&typed.ty);
-            Err(syn::Error::new_spanned(
-                &typed.ty,
-                format_args!(
-                    "argument `{name}` of a coroutine borrows (`{ty}`): the body runs after \
-                     the call returns (when the coroutine is polled), so it must own \
-                     ('static) what it uses. Take an owned type instead (String for &str, \
-                     Vec<T> for &[T], Arc<T> or Rc<T> to share)"
-                ),
-            ))
-        }
-        FnArg::Typed(_) => Ok(()),
+    };
+    match validate::check(&function.sig) {
+        Ok(()) => expand_fn(&options, function),
+        Err(err) => fallback::with_item(err, fallback::coroutine(function, &options.krate)),
     }
-}
-
-/// Whether a type holds a borrow or a named lifetime other than `'static`. Lifetimes inside
-/// `fn(..)` pointers and `Fn(..)` sugar are higher-ranked and do not count.
-fn borrows(ty: &Type) -> bool {
-    struct Finder(bool);
-    impl<'ast> Visit<'ast> for Finder {
-        fn visit_type_reference(&mut self, r: &'ast syn::TypeReference) {
-            match &r.lifetime {
-                Some(l) if l.ident == "static" => syn::visit::visit_type(self, &r.elem),
-                _ => self.0 = true,
-            }
-        }
-        fn visit_lifetime(&mut self, l: &'ast syn::Lifetime) {
-            if l.ident != "static" {
-                self.0 = true;
-            }
-        }
-        fn visit_type_bare_fn(&mut self, _: &'ast syn::TypeBareFn) {}
-        fn visit_parenthesized_generic_arguments(
-            &mut self,
-            _: &'ast syn::ParenthesizedGenericArguments,
-        ) {
-        }
-    }
-    let mut finder = Finder(false);
-    finder.visit_type(ty);
-    finder.0
 }
 
 fn expand_fn(options: &CoroutineOptions, function: ItemFn) -> TokenStream {
@@ -184,9 +63,12 @@ fn expand_fn(options: &CoroutineOptions, function: ItemFn) -> TokenStream {
         block,
     } = function;
     let krate = &options.krate;
+    // `stack_size` is bound to a `usize` before the call, so that a wrong type is reported on
+    // the user's expression rather than on an argument of `__private::coroutine`.
+    let stack_size_var = format_ident!("__corona_stack_size", span = Span::mixed_site());
     let stack_size = match &options.stack_size {
-        Some(expr) => quote_spanned!(expr.span()=> #expr),
-        None => quote!(#krate::__private::DEFAULT_STACK_SIZE),
+        Some(expr) => quote_spanned!(expr.span()=> let #stack_size_var: usize = #expr;),
+        None => quote!(let #stack_size_var: usize = #krate::__private::DEFAULT_STACK_SIZE;),
     };
 
     // Every argument moves into the coroutine: arguments become plain idents in the
@@ -235,7 +117,8 @@ fn expand_fn(options: &CoroutineOptions, function: ItemFn) -> TokenStream {
     sig.output = syn::parse_quote_spanned!(output_span=> -> #krate::Coroutine<#output>);
     let stmts = &block.stmts;
     let body = quote_spanned! {block.brace_token.span.join()=>
-        #krate::__private::coroutine(#stack_size, move || -> #output {
+        #stack_size
+        #krate::__private::coroutine(#stack_size_var, move || -> #output {
             #(#rebind)*
             #(#stmts)*
         })
@@ -246,24 +129,4 @@ fn expand_fn(options: &CoroutineOptions, function: ItemFn) -> TokenStream {
             #body
         }
     }
-}
-
-/// The tokens `a b`, for an error that spans both.
-fn pair(a: &impl ToTokens, b: &impl ToTokens) -> TokenStream {
-    quote!(#a #b)
-}
-
-/// Tokens as a user would write them: `Parser<'_>`, not `Parser < '_ >`.
-fn compact(tokens: &impl ToTokens) -> String {
-    let text = tokens.to_token_stream().to_string();
-    [
-        ("& ", "&"),
-        (" <", "<"),
-        ("< ", "<"),
-        (" >", ">"),
-        (" ,", ","),
-        (" :: ", "::"),
-    ]
-    .iter()
-    .fold(text, |text, (from, to)| text.replace(from, to))
 }

@@ -21,8 +21,9 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{ItemFn, ReturnType};
 
-use crate::coroutine::{not_a_fn, with_item};
+use crate::fallback::{self, with_item};
 use crate::options::EntryOptions;
+use crate::validate::not_a_fn;
 
 #[derive(Clone, Copy)]
 pub enum Entry {
@@ -58,19 +59,8 @@ pub fn expand(entry: Entry, args: TokenStream, item: TokenStream) -> TokenStream
     };
     match check(entry, &function) {
         Ok(()) => expand_fn(entry, &options, function),
-        Err(err) => with_item(err, harmless(function)),
+        Err(err) => with_item(err, fallback::entry(function)),
     }
-}
-
-/// The function with what was wrong taken out and an empty body, so that rustc adds no
-/// errors of its own (such as E0752 for `async fn main`) to ours.
-fn harmless(mut function: ItemFn) -> TokenStream {
-    function.sig.asyncness = None;
-    function.sig.inputs.clear();
-    function.sig.generics = syn::Generics::default();
-    function.attrs.retain(|attr| !attr.path().is_ident("test"));
-    function.block = syn::parse_quote!({ ::core::unreachable!() });
-    quote!(#[allow(dead_code, unreachable_code)] #function)
 }
 
 fn check(entry: Entry, function: &ItemFn) -> syn::Result<()> {

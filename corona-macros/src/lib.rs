@@ -1,22 +1,25 @@
 //! Procedural macros of [corona](https://docs.rs/corona). Use them through `corona`:
 //! `#[corona::coroutine]`, `#[corona::main]`, `#[corona::test]`.
 //!
-//! Layout: `options` parses the attribute's arguments, `coroutine` and `entry` check
-//! the item and expand it. Every error is a `syn::Error` on the offending tokens; on error
-//! the item is emitted unchanged beside it so that the user sees one message, not a cascade.
+//! Layout, as in async-trait and thiserror: parse → validate → expand, with a fallback.
+//! `options` parses the attribute's arguments; `validate` says what a coroutine cannot be;
+//! `coroutine` and `entry` expand the item; on an error, `fallback` emits a harmless
+//! stand-in for the item beside it (for a coroutine, the signature its callers expect), so
+//! that the user sees one message and not a cascade. Every error is a `syn::Error` on the
+//! offending tokens.
 
 mod coroutine;
 mod entry;
+mod fallback;
 mod options;
+mod validate;
 
 use proc_macro::TokenStream;
-use syn::parse_macro_input;
 
 /// See `corona::coroutine`.
 #[proc_macro_attribute]
 pub fn coroutine(args: TokenStream, item: TokenStream) -> TokenStream {
-    let options = parse_macro_input!(args with options::CoroutineOptions::parse);
-    coroutine::expand(options, item.into()).into()
+    coroutine::expand(args.into(), item.into()).into()
 }
 
 /// See `corona::main`.

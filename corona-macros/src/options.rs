@@ -33,8 +33,13 @@ impl CoroutineOptions {
         parser.parse2(input.parse()?)?;
         Ok(CoroutineOptions {
             stack_size,
-            krate: krate.unwrap_or_else(|| parse_quote!(::corona)),
+            krate: krate.unwrap_or_else(Self::default_crate),
         })
+    }
+
+    /// `::corona`, where the crate is unless `crate = path` says otherwise.
+    pub fn default_crate() -> Path {
+        parse_quote!(::corona)
     }
 }
 

@@ -30,7 +30,7 @@ use core::pin::Pin;
 use core::ptr::NonNull;
 use core::task::{Context, Poll};
 
-use futures::stream::{FusedStream, Stream};
+use futures_core::stream::{FusedStream, Stream};
 
 use crate::coroutine::StaysOnItsThread;
 use crate::raw::{self, Current, Frame, RawCoroutine, Step, Suspend};
@@ -44,7 +44,8 @@ use crate::stack::{self, DEFAULT_STACK_SIZE};
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use corona::prelude::*;
 /// use corona::Yielder;
 ///
@@ -103,7 +104,8 @@ where
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use corona::prelude::*;
 ///
 /// corona::run(|| {
@@ -270,7 +272,8 @@ impl<T> fmt::Debug for Generator<T> {
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use corona::prelude::*;
 /// use corona::Yielder;
 ///

@@ -6,7 +6,8 @@
 //! recursion, `std::io::Read` impls — [`co_await!`] suspends just that coroutine, and the
 //! executor runs other work meanwhile.
 //!
-//! ```
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 //! use std::time::Duration;
 //!
 //! // A plain sync function that waits: no `async`, no `.await`.
@@ -209,7 +210,8 @@
 //! see it. The coroutine is then finished ([`Coroutine::is_finished`]); polling it again
 //! panics.
 //!
-//! ```
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 //! use std::time::Duration;
 //!
 //! let timed_out = corona::run(|| {
@@ -243,10 +245,11 @@
 //!   `co_flush`, `co_close`) wait for streams and sinks inside a coroutine; import them with
 //!   `use corona::prelude::*;`. Select, merge and timeouts come from `futures` and `tokio`
 //!   (see [the example](CoStreamExt#waiting-for-the-first-of-many)).
-//! * [`generator`] turns a coroutine body into a [`Stream`](futures::Stream): the body hands
+//! * [`generator`] turns a coroutine body into a [`Stream`](futures_core::Stream): the body hands
 //!   out items with [`Yielder::yield_`] from any call depth and may `co_await!` between them.
 //!
-//! ```
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 //! use corona::prelude::*;
 //!
 //! fn split_words(line: &str, y: &corona::Yielder<String>) {
@@ -270,7 +273,8 @@
 //! wait with [`co_await!`] at any depth, and run concurrently with the scope body and with
 //! each other on the same thread; `scope` returns only after every child finished.
 //!
-//! ```
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 //! use std::time::Duration;
 //!
 //! corona::run(|| {
@@ -307,7 +311,8 @@
 //! (`serde_json::from_reader`, `flate2`, `BufRead::lines`) serve many connections on one
 //! thread. See [`io`].
 //!
-//! ```
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 //! use std::io::{BufRead, Write};
 //! use corona::io::Blocking;
 //!
@@ -333,7 +338,8 @@
 //! [`Pool::spawn`] takes a `Send` closure and returns a `Send` future of
 //! `Result<T, JoinError>`, awaitable from any executor, including tokio's multi-thread one.
 //!
-//! ```
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 //! let pool = corona::Pool::new(2);
 //! let job = pool.spawn(|| {
 //!     let local = std::rc::Rc::new(6); // !Send values are fine inside the job
@@ -435,6 +441,9 @@ pub use crate::wait::{await_future, in_coroutine, try_await, yield_now, NotInCor
 /// * Arguments must be owned (`'static`): no `&T`, `&self`, `&mut self` or lifetimes. Every
 ///   argument moves into the coroutine and lives until the body ends, as with `async fn`.
 ///   Methods may take `self`, `self: Box<Self>` or `self: Rc<Self>`.
+/// * Type parameters and `impl Trait` arguments say `'static` themselves (`T: Debug +
+///   'static`, inline or in the `where` clause; `impl Debug + 'static`): the arguments move
+///   into the body, which outlives the call.
 /// * The return type `T` becomes `Coroutine<T>` (`Coroutine<()>` when there is none).
 /// * Options: `stack_size = EXPR` (bytes), `crate = path` (where corona is, for re-exports).
 ///
@@ -497,7 +506,8 @@ pub use corona_macros::test;
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use corona::co_await;
 ///
 /// fn read_config() -> String {
@@ -513,7 +523,8 @@ macro_rules! co_await {
     };
 }
 
-/// The README's Rust examples run as doc tests, so they cannot go stale.
-#[cfg(doctest)]
+/// The README's Rust examples run as doc tests, so they cannot go stale. They use `run`, so
+/// they need the default `tokio` feature.
+#[cfg(all(doctest, feature = "tokio"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;

@@ -47,8 +47,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use futures::future::{AbortHandle, Abortable};
-use futures::FutureExt;
+use futures_util::future::{AbortHandle, Abortable};
+use futures_util::FutureExt;
 use tokio::sync::oneshot;
 
 pub use self::join::{JoinError, PoolJoinHandle};

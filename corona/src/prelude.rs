@@ -5,7 +5,8 @@
 //!
 //! # Examples
 //!
-//! ```
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 //! use corona::prelude::*;
 //! use futures::{SinkExt, StreamExt};
 //!

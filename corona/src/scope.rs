@@ -88,7 +88,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use futures::task::{waker_ref, ArcWake, AtomicWaker};
+use futures_util::task::{waker_ref, ArcWake, AtomicWaker};
 
 use crate::raw::{self, Current, Frame, RawCoroutine, Step};
 use crate::stack::DEFAULT_STACK_SIZE;
@@ -131,7 +131,8 @@ use crate::Builder;
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use std::time::Duration;
 /// use corona::co_await;
 ///
@@ -209,7 +210,8 @@ impl<'scope> Scope<'scope, '_> {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// corona::run(|| {
     ///     let mut hits = vec![0; 3];
     ///     corona::scope(|s| {
@@ -295,7 +297,8 @@ impl Builder {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// fn depth(n: u32) -> u32 {
     ///     let frame = std::hint::black_box([n as u8; 4096]);
     ///     if n == 0 { 0 } else { 1 + depth(n - 1) + u32::from(frame[1]) * 0 }
@@ -355,7 +358,8 @@ impl<T> ScopedJoinHandle<'_, T> {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// corona::run(|| {
     ///     let text = "four";
     ///     let n = corona::scope(|s| s.spawn(|| text.len()).join());
@@ -376,7 +380,8 @@ impl<T> ScopedJoinHandle<'_, T> {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// corona::run(|| {
     ///     corona::scope(|s| {
     ///         let child = s.spawn(|| 1);

@@ -7,8 +7,9 @@
 //! [`SinkExt`]: `use futures::{SinkExt, StreamExt};` and `use corona::prelude::*;` can be
 //! imported together.
 
-use futures::sink::{Sink, SinkExt};
-use futures::stream::{FusedStream, Stream, StreamExt};
+use futures_core::stream::{FusedStream, Stream};
+use futures_sink::Sink;
+use futures_util::{SinkExt, StreamExt};
 
 use crate::wait::await_future;
 
@@ -20,7 +21,8 @@ use crate::wait::await_future;
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use corona::prelude::*;
 ///
 /// fn total(numbers: impl futures::Stream<Item = u32> + Unpin) -> u32 {
@@ -38,7 +40,8 @@ use crate::wait::await_future;
 /// Corona has no `select` of its own: the `futures` and `tokio` combinators build one future
 /// or stream out of many, and `co_await!` / `co_iter` wait for that.
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use std::time::Duration;
 ///
 /// use corona::co_await;
@@ -97,7 +100,8 @@ pub trait CoStreamExt: Stream + Unpin {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// use corona::prelude::*;
     ///
     /// corona::run(|| {
@@ -127,7 +131,8 @@ pub trait CoStreamExt: Stream + Unpin {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// use corona::prelude::*;
     ///
     /// corona::run(|| {
@@ -157,7 +162,8 @@ impl<S: Stream + Unpin + ?Sized> CoStreamExt for S {}
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use corona::prelude::*;
 ///
 /// corona::run(|| {
@@ -176,7 +182,8 @@ impl<S> CoIter<S> {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// use corona::prelude::*;
     ///
     /// corona::run(|| {
@@ -213,7 +220,8 @@ impl<S: FusedStream + Unpin> core::iter::FusedIterator for CoIter<S> {}
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use corona::prelude::*;
 ///
 /// fn greet(out: &mut impl CoSinkExt<String, Error = futures::channel::mpsc::SendError>) {
@@ -253,7 +261,8 @@ pub trait CoSinkExt<I>: Sink<I> + Unpin {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// use corona::prelude::*;
     ///
     /// corona::run(|| {
@@ -288,7 +297,8 @@ pub trait CoSinkExt<I>: Sink<I> + Unpin {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// use corona::prelude::*;
     ///
     /// corona::run(|| {
@@ -323,7 +333,8 @@ pub trait CoSinkExt<I>: Sink<I> + Unpin {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// use corona::prelude::*;
     ///
     /// corona::run(|| {
@@ -356,7 +367,8 @@ pub trait CoSinkExt<I>: Sink<I> + Unpin {
     ///
     /// # Examples
     ///
-    /// ```
+    #[cfg_attr(feature = "tokio", doc = "```")]
+    #[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
     /// use corona::prelude::*;
     ///
     /// corona::run(|| {

@@ -210,7 +210,7 @@ fn a_custom_stack_size_works_for_deep_recursion() {
             y.yield_(u32::from(frame[0]));
         } else {
             deep(n - 1, y);
-            if n % 100 == 0 {
+            if n.is_multiple_of(100) {
                 y.yield_(n + u32::from(frame[1]));
             }
         }

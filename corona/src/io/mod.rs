@@ -8,7 +8,8 @@
 //! coroutine: when the socket is not ready, only that coroutine is suspended and the thread
 //! serves the others.
 //!
-//! ```
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 //! use std::io::{BufRead, Write};
 //! use corona::io::Blocking;
 //!

@@ -47,7 +47,7 @@ pub(super) fn wait_io<R>(
         Current::None => return Err(errors::not_in_coroutine()),
     }
     if limits.timeout.is_none() && limits.interrupt.is_none() {
-        return retry_interrupted(|| crate::await_future(futures::future::poll_fn(&mut poll)));
+        return retry_interrupted(|| crate::await_future(std::future::poll_fn(&mut poll)));
     }
     wait_limited(limits, poll)
 }
@@ -75,7 +75,7 @@ fn wait_limited<R>(
     #[cfg(not(feature = "tokio"))]
     debug_assert!(limits.timeout.is_none(), "timeouts need the tokio feature");
     retry_interrupted(|| {
-        crate::await_future(futures::future::poll_fn(|cx| {
+        crate::await_future(std::future::poll_fn(|cx| {
             if let Poll::Ready(result) = poll(cx) {
                 return Poll::Ready(result);
             }

@@ -3,10 +3,9 @@
 
 use std::io::{self, BufRead, IoSlice, IoSliceMut, Read, Seek, SeekFrom, Write};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
-use futures::io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
-use futures::task::noop_waker_ref;
+use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 
 use super::errors::lost_buffer;
 use super::wait_io::{wait_io, Limits};
@@ -15,7 +14,7 @@ use super::Interrupt;
 /// A `std::io` view of a `futures::io` reader, writer or file (smol, async-std, or tokio's
 /// types through `tokio_util::compat`), for code running in a coroutine.
 ///
-/// The twin of [`Blocking`](super::Blocking) for the [`futures::io`] traits: implements
+/// The twin of [`Blocking`](super::Blocking) for the [`futures::io`](futures_io) traits: implements
 /// [`Read`](std::io::Read) for `T: futures::io::AsyncRead + Unpin`, [`Write`](std::io::Write)
 /// for `AsyncWrite`, [`BufRead`](std::io::BufRead) for `AsyncBufRead` and
 /// [`Seek`](std::io::Seek) for `AsyncSeek`, with the same design, errors and cancel safety.
@@ -181,7 +180,7 @@ impl<T: AsyncBufRead + Unpin> BufRead for BlockingFutures<T> {
         if available == 0 {
             return Ok(&[]);
         }
-        let mut cx = Context::from_waker(noop_waker_ref());
+        let mut cx = Context::from_waker(Waker::noop());
         match Pin::new(&mut self.inner).poll_fill_buf(&mut cx) {
             Poll::Ready(result) => result,
             Poll::Pending => Err(lost_buffer()),

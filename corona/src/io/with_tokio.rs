@@ -2,9 +2,8 @@
 
 use std::io::{self, BufRead, IoSlice, Read, Seek, SeekFrom, Write};
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{ready, Context, Poll, Waker};
 
-use futures::task::noop_waker_ref;
 use tokio::io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite, ReadBuf};
 
 use super::errors::lost_buffer;
@@ -61,7 +60,7 @@ impl<T: AsyncBufRead + Unpin> BufRead for Blocking<T> {
         // consumed, so an `AsyncBufRead` returns that same buffer at once without touching
         // the underlying I/O; it registers no waker, which is why a no-op one is enough. Every
         // later wait polls with the coroutine's real waker again.
-        let mut cx = Context::from_waker(noop_waker_ref());
+        let mut cx = Context::from_waker(Waker::noop());
         match Pin::new(&mut self.inner).poll_fill_buf(&mut cx) {
             Poll::Ready(result) => result,
             Poll::Pending => Err(lost_buffer()),

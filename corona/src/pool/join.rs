@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{ready, Context, Poll};
 
-use futures::future::AbortHandle;
+use futures_util::future::AbortHandle;
 use tokio::sync::oneshot;
 
 /// A pool job's outcome, sent from its worker to its [`PoolJoinHandle`].

@@ -1,0 +1,219 @@
+//! What a coroutine cannot be, each reported as a `syn::Error` on the tokens at fault.
+
+use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
+use syn::visit::Visit;
+use syn::{FnArg, GenericParam, Generics, Item, Signature, Type, TypeParamBound, WherePredicate};
+
+/// The error for an attribute on something other than a function with a body.
+pub fn not_a_fn(item: TokenStream) -> Option<syn::Error> {
+    let item = syn::parse2::<Item>(item).ok()?;
+    let (what, tokens) = match &item {
+        Item::Struct(s) => ("a struct", pair(&s.struct_token, &s.ident)),
+        Item::Enum(e) => ("an enum", pair(&e.enum_token, &e.ident)),
+        Item::Impl(i) => ("an impl block", i.impl_token.to_token_stream()),
+        Item::Trait(t) => ("a trait", pair(&t.trait_token, &t.ident)),
+        Item::Mod(m) => ("a module", pair(&m.mod_token, &m.ident)),
+        Item::Static(s) => ("a static", pair(&s.static_token, &s.ident)),
+        Item::Const(c) => ("a const", pair(&c.const_token, &c.ident)),
+        Item::Type(t) => ("a type alias", pair(&t.type_token, &t.ident)),
+        Item::Use(u) => ("a use declaration", u.use_token.to_token_stream()),
+        _ => ("this item", item.to_token_stream()),
+    };
+    Some(syn::Error::new_spanned(
+        tokens,
+        format_args!(
+            "#[corona::coroutine] goes on a function with a body, not on {what}; put it on \
+             each fn (or method) whose call should return a corona::Coroutine"
+        ),
+    ))
+}
+
+/// Rejects what a coroutine cannot be: async, const, extern, variadic, borrowing, or generic
+/// over a type that is not `'static`.
+pub fn check(sig: &Signature) -> syn::Result<()> {
+    if let Some(asyncness) = &sig.asyncness {
+        return Err(syn::Error::new_spanned(
+            asyncness,
+            "#[corona::coroutine] goes on a plain `fn`, not an `async fn`: the coroutine is \
+             already the future, and its body waits with co_await!(..). Remove `async` and \
+             write co_await!(fut) where you wrote fut.await",
+        ));
+    }
+    if let Some(constness) = &sig.constness {
+        return Err(syn::Error::new_spanned(
+            constness,
+            "a `const fn` cannot be a coroutine: remove `const`",
+        ));
+    }
+    if let Some(abi) = &sig.abi {
+        return Err(syn::Error::new_spanned(
+            abi,
+            "an `extern` fn cannot be a coroutine: a coroutine returns a Rust future. Remove \
+             the ABI, or call the coroutine from a separate extern fn",
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        return Err(syn::Error::new_spanned(
+            variadic,
+            "a variadic fn cannot be a coroutine: take a slice or a Vec instead",
+        ));
+    }
+    if let Some(lifetime) = sig.generics.lifetimes().next() {
+        return Err(syn::Error::new_spanned(
+            lifetime,
+            format_args!(
+                "a coroutine cannot have lifetime parameters such as `{}`: its body runs \
+                 after the call returns, so it must own ('static) everything it uses. Take \
+                 owned arguments instead",
+                lifetime.lifetime
+            ),
+        ));
+    }
+    check_type_params(&sig.generics)?;
+    for arg in &sig.inputs {
+        check_arg(arg)?;
+    }
+    Ok(())
+}
+
+/// Every type parameter says `'static` itself. The body moves its arguments into a
+/// `'static` closure, so a `T` that may borrow fails there anyway, but rustc reports that on
+/// the attribute; this reports it on the parameter. A bound that implies `'static` (such as
+/// `T: Any`) is not seen through: the rule is the one a reader can check by eye.
+fn check_type_params(generics: &Generics) -> syn::Result<()> {
+    for param in &generics.params {
+        let GenericParam::Type(param) = param else {
+            continue;
+        };
+        let in_where_clause = generics
+            .where_clause
+            .iter()
+            .flat_map(|clause| &clause.predicates)
+            .filter_map(|predicate| match predicate {
+                WherePredicate::Type(p) if is_param(&p.bounded_ty, &param.ident) => Some(&p.bounds),
+                _ => None,
+            })
+            .flatten();
+        if !param.bounds.iter().chain(in_where_clause).any(is_static) {
+            let name = &param.ident;
+            let bounds = compact(&param.bounds);
+            let suggestion = if bounds.is_empty() {
+                format!("{name}: 'static")
+            } else {
+                format!("{name}: {bounds} + 'static")
+            };
+            return Err(syn::Error::new_spanned(
+                param,
+                format_args!(
+                    "type parameter `{name}` of a coroutine needs a `'static` bound: the body \
+                     runs after the call returns (when the coroutine is polled), so a `{name}` \
+                     that borrows could dangle. Write `{suggestion}`"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn is_param(ty: &Type, ident: &syn::Ident) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident(ident))
+}
+
+fn is_static(bound: &TypeParamBound) -> bool {
+    matches!(bound, TypeParamBound::Lifetime(l) if l.ident == "static")
+}
+
+fn check_arg(arg: &FnArg) -> syn::Result<()> {
+    match arg {
+        FnArg::Receiver(receiver) if receiver.reference.is_some() || borrows(&receiver.ty) => {
+            let shown = compact(receiver);
+            Err(syn::Error::new_spanned(
+                receiver,
+                format_args!(
+                    "a coroutine cannot take `{shown}`: its body runs after the call returns \
+                     (when the coroutine is polled), so it must own ('static) what it uses, \
+                     and a borrow of self could end first. Take `self`, `self: Rc<Self>` or \
+                     `self: Box<Self>` instead"
+                ),
+            ))
+        }
+        FnArg::Receiver(_) => Ok(()),
+        FnArg::Typed(typed) if borrows(&typed.ty) => {
+            let name = compact(&typed.pat);
+            let ty = compact(&typed.ty);
+            Err(syn::Error::new_spanned(
+                &typed.ty,
+                format_args!(
+                    "argument `{name}` of a coroutine borrows (`{ty}`): the body runs after \
+                     the call returns (when the coroutine is polled), so it must own \
+                     ('static) what it uses. Take an owned type instead (String for &str, \
+                     Vec<T> for &[T], Arc<T> or Rc<T> to share)"
+                ),
+            ))
+        }
+        FnArg::Typed(typed) => match &*typed.ty {
+            Type::ImplTrait(impl_trait) if !impl_trait.bounds.iter().any(is_static) => {
+                let name = compact(&typed.pat);
+                let ty = compact(impl_trait);
+                Err(syn::Error::new_spanned(
+                    impl_trait,
+                    format_args!(
+                        "argument `{name}` of a coroutine needs a `'static` bound: the body \
+                         runs after the call returns (when the coroutine is polled), so a \
+                         value that borrows could dangle. Write `{ty} + 'static`"
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        },
+    }
+}
+
+/// Whether a type holds a borrow or a named lifetime other than `'static`. Lifetimes inside
+/// `fn(..)` pointers and `Fn(..)` sugar are higher-ranked and do not count.
+fn borrows(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_type_reference(&mut self, r: &'ast syn::TypeReference) {
+            match &r.lifetime {
+                Some(l) if l.ident == "static" => syn::visit::visit_type(self, &r.elem),
+                _ => self.0 = true,
+            }
+        }
+        fn visit_lifetime(&mut self, l: &'ast syn::Lifetime) {
+            if l.ident != "static" {
+                self.0 = true;
+            }
+        }
+        fn visit_type_bare_fn(&mut self, _: &'ast syn::TypeBareFn) {}
+        fn visit_parenthesized_generic_arguments(
+            &mut self,
+            _: &'ast syn::ParenthesizedGenericArguments,
+        ) {
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_type(ty);
+    finder.0
+}
+
+/// The tokens `a b`, for an error that spans both.
+fn pair(a: &impl ToTokens, b: &impl ToTokens) -> TokenStream {
+    quote!(#a #b)
+}
+
+/// Tokens as a user would write them: `Parser<'_>`, not `Parser < '_ >`.
+fn compact(tokens: &impl ToTokens) -> String {
+    let text = tokens.to_token_stream().to_string();
+    [
+        ("& ", "&"),
+        (" <", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        (" :: ", "::"),
+    ]
+    .iter()
+    .fold(text, |text, (from, to)| text.replace(from, to))
+}
