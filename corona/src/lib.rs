@@ -212,9 +212,10 @@
 //!   need a few thousand memory mappings. Older kernels get one mapping per stack with an
 //!   `mprotect`ed guard page (about 32,000 live coroutines at most); setting
 //!   `CORONA_STACK_GUARD=mprotect` forces that. No stack ever runs without a guard.
-//! * Each thread keeps up to [`stack_pool_limit`] idle stacks for reuse without a syscall;
-//!   the memory of stacks returned beyond it goes back to the kernel, so resident memory
-//!   falls after a burst.
+//! * Each thread keeps idle stacks for reuse without a syscall: as many as recent bursts
+//!   needed, so a repeated burst costs no page fault; once demand falls, the memory of
+//!   those beyond [`stack_pool_limit`] goes back to the kernel within seconds (at once with
+//!   [`trim_stack_pool`]), so resident memory falls after a burst.
 //! * A stack overflow aborts with `corona: coroutine stack overflow (stack size N bytes);
 //!   raise it with #[corona::coroutine(stack_size = ...)] or Builder::stack_size` instead
 //!   of a bare `SIGSEGV`. [`stack_usage`] tells how much of its stack a coroutine used.
@@ -259,8 +260,8 @@ pub use crate::pool::{JoinError, Pool, PoolHandle, PoolJoinHandle};
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::runtime::{run, spawn_local};
 pub use crate::stack::{
-    set_stack_pool_limit, stack_pool_limit, stack_usage, StackUsage, DEFAULT_STACK_POOL_LIMIT,
-    DEFAULT_STACK_SIZE, MIN_STACK_SIZE,
+    set_stack_pool_limit, stack_pool_limit, stack_usage, trim_stack_pool, StackUsage,
+    DEFAULT_STACK_POOL_LIMIT, DEFAULT_STACK_SIZE, MIN_STACK_SIZE,
 };
 pub use crate::stream::{CoIter, CoSinkExt, CoStreamExt};
 pub use crate::wait::{await_future, in_coroutine, try_await, yield_now, NotInCoroutine};

@@ -4,8 +4,9 @@
 //!   guard page below each (`MADV_GUARD_INSTALL`, so a million stacks need a few thousand
 //!   mappings, not two million), or one mapping each where the kernel is too old.
 //! * [`pool`]: a per-thread cache of idle stacks. Taking and giving one is a `Vec` pop or
-//!   push, no syscall; beyond a configurable bound the pool returns the memory of the
-//!   extra stacks to the kernel (`MADV_DONTNEED`), so RSS falls after a burst.
+//!   push, no syscall; it keeps what recent bursts needed and, once demand falls, returns
+//!   the memory of the stacks beyond a configurable bound to the kernel (`MADV_DONTNEED`)
+//!   over a few seconds, so RSS falls after a burst.
 //! * [`overflow`]: a `SIGSEGV`/`SIGBUS` handler that turns a fault in a corona guard page
 //!   into a message naming the stack size and how to raise it, instead of a bare crash.
 //! * [`usage`]: a debug aid that tells how much of the current coroutine's stack is used.
@@ -20,7 +21,7 @@ mod slab;
 mod sys;
 mod usage;
 
-pub use pool::{set_stack_pool_limit, stack_pool_limit, DEFAULT_STACK_POOL_LIMIT};
+pub use pool::{set_stack_pool_limit, stack_pool_limit, trim_stack_pool, DEFAULT_STACK_POOL_LIMIT};
 pub use usage::{stack_usage, StackUsage};
 
 use corosensei::stack::StackPointer;
