@@ -7,12 +7,13 @@
 //! in again, and it is released again later).
 //!
 //! How many idle stacks a pool keeps follows demand, as jemalloc's decay of dirty pages
-//! does. The pool remembers the most stacks its thread had in use at once and keeps enough
-//! idle ones to serve that many again, for [`DECAY_HOLD`] after that demand was last
-//! reached; then the remembered demand fades linearly to nothing over [`DECAY_FADE`], and
-//! the idle stacks beyond [`stack_pool_limit`] are released a portion at a time. So a
-//! repeated burst finds its stacks warm, and a burst that does not come back holds its
-//! memory for a few seconds only.
+//! does. The pool remembers the most stacks its thread had in use at once in each quarter
+//! second and keeps enough idle ones to serve that many again: fully for [`DECAY_HOLD`],
+//! then fading linearly to nothing over [`DECAY_FADE`]; the idle stacks beyond
+//! [`stack_pool_limit`] that this demand no longer covers are released a portion at a time.
+//! So a repeated burst finds its stacks warm, a stack returned while a large burst drains
+//! slowly is kept at least a second after its return, and a burst that does not come back
+//! holds its memory for a few seconds only.
 //!
 //! The decay needs no background thread: every few stacks returned above the limit, the
 //! pool reads the clock and releases what the demand no longer covers. A thread that runs
@@ -50,6 +51,12 @@ const DECAY_HOLD: Duration = Duration::from_secs(1);
 
 /// How long the remembered demand then takes to fade to nothing.
 const DECAY_FADE: Duration = Duration::from_secs(2);
+
+/// Demand is remembered per epoch of this length: the peak of each of the last [`EPOCHS`].
+const EPOCH: Duration = Duration::from_millis(250);
+
+/// Epochs remembered: as many as [`DECAY_HOLD`] and [`DECAY_FADE`] span.
+const EPOCHS: usize = 12;
 
 /// Stacks returned above the limit between two readings of the clock: the decay is checked
 /// every so many, so that a burst's return costs a counter, not a clock read, per stack.
@@ -128,11 +135,12 @@ struct Pool {
     idle: Vec<Stack>,
     /// Stacks taken from this pool and not given back yet.
     in_use: usize,
-    /// The most stacks in use at once since the clock was last read.
+    /// The most stacks in use at once in the current epoch.
     peak: usize,
-    /// The demand remembered: `level` stacks in use at once, last reached at `since`.
-    level: usize,
-    since: Option<Instant>,
+    /// When the current epoch began (`None` before the clock was first read).
+    epoch: Option<Instant>,
+    /// The peaks of the epochs before, the latest first.
+    peaks: [usize; EPOCHS],
     /// Stacks returned above the limit since the clock was last read.
     unclocked: u32,
     /// The [`TRIMS`] count this pool last trimmed for.
@@ -159,12 +167,7 @@ impl Pool {
         }
         self.unclocked = 0;
         let now = Instant::now();
-        // The peak since the last reading counts as reached now.
-        if self.peak >= self.remembered(now) {
-            self.level = self.peak;
-            self.since = Some(now);
-        }
-        self.peak = self.in_use;
+        self.advance(now);
         let keep = limit.max(self.remembered(now).saturating_sub(self.in_use));
         if self.idle.len() < keep.saturating_add(batch(limit)) {
             return Vec::new();
@@ -172,25 +175,57 @@ impl Pool {
         self.release_beyond(keep)
     }
 
-    /// The remembered demand at `now`: held for [`DECAY_HOLD`], then fading linearly to 0
-    /// over [`DECAY_FADE`].
+    /// Starts a new epoch if the current one is over at `now`, remembering its peak.
+    fn advance(&mut self, now: Instant) {
+        let Some(start) = self.epoch else {
+            self.epoch = Some(now);
+            return;
+        };
+        let ended = (now.saturating_duration_since(start).as_nanos() / EPOCH.as_nanos()) as usize;
+        if ended == 0 {
+            return;
+        }
+        if ended >= EPOCHS {
+            self.peaks = [0; EPOCHS];
+            self.epoch = Some(now);
+        } else {
+            // Epochs without a reading in between had no higher peak than the one
+            // accumulated, which is credited to the latest of them (kept the longest).
+            self.peaks.rotate_right(ended);
+            self.peaks[1..ended].fill(0);
+            self.epoch = Some(start + EPOCH * ended as u32);
+        }
+        self.peaks[0] = self.peak;
+        self.peak = self.in_use;
+    }
+
+    /// The demand remembered at `now`: the highest epoch peak, each held for
+    /// [`DECAY_HOLD`] after its epoch ended, then fading linearly to 0 over [`DECAY_FADE`].
     fn remembered(&self, now: Instant) -> usize {
-        let Some(since) = self.since else {
-            return 0;
+        let Some(start) = self.epoch else {
+            return self.peak;
         };
-        let Some(fading) = now.saturating_duration_since(since).checked_sub(DECAY_HOLD) else {
-            return self.level;
+        let into = now.saturating_duration_since(start);
+        let held = |(i, &peak): (usize, &usize)| {
+            let age = into + EPOCH * i as u32;
+            let Some(fading) = age.checked_sub(DECAY_HOLD) else {
+                return peak;
+            };
+            let left = DECAY_FADE.saturating_sub(fading);
+            // Fits: `peak` counts stacks (< 2^48) and `left` is at most 2 s (< 2^31 ns).
+            (peak as u128 * left.as_nanos() / DECAY_FADE.as_nanos()) as usize
         };
-        let left = DECAY_FADE.saturating_sub(fading);
-        // Fits: `level` counts stacks (< 2^48) and `left` is at most 2 s (< 2^31 ns).
-        (self.level as u128 * left.as_nanos() / DECAY_FADE.as_nanos()) as usize
+        self.peaks
+            .iter()
+            .enumerate()
+            .map(held)
+            .fold(self.peak, usize::max)
     }
 
     /// Forgets the demand and returns the idle stacks beyond `limit`.
     fn trim(&mut self, limit: usize) -> Vec<Stack> {
         self.trims = TRIMS.load(Ordering::Relaxed);
-        self.level = 0;
-        self.since = None;
+        self.peaks = [0; EPOCHS];
         self.peak = self.in_use;
         self.release_beyond(limit)
     }
@@ -231,8 +266,8 @@ thread_local! {
             idle: Vec::new(),
             in_use: 0,
             peak: 0,
-            level: 0,
-            since: None,
+            epoch: None,
+            peaks: [0; EPOCHS],
             unclocked: 0,
             trims: 0,
         })
