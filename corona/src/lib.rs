@@ -365,9 +365,10 @@
 //!   gets one corosensei `DefaultStack` (its own mapping, a guard page below) per stack,
 //!   pooled the same way. There an overflow is the operating system's crash, without
 //!   corona's message.
-//! * Each thread keeps up to [`stack_pool_limit`] idle stacks for reuse without a syscall;
-//!   the memory of stacks returned beyond it goes back to the kernel, so resident memory
-//!   falls after a burst.
+//! * Each thread keeps idle stacks for reuse without a syscall: as many as recent bursts
+//!   needed, so a repeated burst costs no page fault; once demand falls, the memory of
+//!   those beyond [`stack_pool_limit`] goes back to the kernel within seconds (at once with
+//!   [`trim_stack_pool`]), so resident memory falls after a burst.
 //! * A stack overflow aborts with `corona: coroutine stack overflow (stack size N bytes);
 //!   raise it with #[corona::coroutine(stack_size = ...)] or Builder::stack_size` instead
 //!   of a bare `SIGSEGV` (Linux, feature `overflow-report`). [`stack_usage`] tells how much
@@ -426,8 +427,8 @@ pub use crate::pool::{JoinError, Pool, PoolHandle, PoolJoinHandle};
 pub use crate::runtime::{run, spawn_local};
 pub use crate::scope::{scope, Scope, ScopedJoinHandle};
 pub use crate::stack::{
-    set_stack_pool_limit, stack_pool_limit, stack_usage, StackUsage, DEFAULT_STACK_POOL_LIMIT,
-    DEFAULT_STACK_SIZE, MIN_STACK_SIZE,
+    set_stack_pool_limit, stack_pool_limit, stack_usage, trim_stack_pool, StackUsage,
+    DEFAULT_STACK_POOL_LIMIT, DEFAULT_STACK_SIZE, MIN_STACK_SIZE,
 };
 pub use crate::stream::{CoIter, CoSinkExt, CoStreamExt};
 pub use crate::wait::{await_future, in_coroutine, try_await, yield_now, NotInCoroutine};

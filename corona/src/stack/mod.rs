@@ -15,8 +15,9 @@
 //!   [`portable`], corosensei's `DefaultStack` (one mapping with a guard page per stack,
 //!   registered with valgrind by corosensei). Overflow is the operating system's crash.
 //! * [`pool`]: a per-thread cache of idle stacks, the same on every platform. Taking and
-//!   giving one is a `Vec` pop or push, no syscall; beyond a configurable bound the pool
-//!   hands the extra stacks back to the allocator, so memory falls after a burst.
+//!   giving one is a `Vec` pop or push, no syscall; it keeps what recent bursts needed and,
+//!   once demand falls, hands the stacks beyond a configurable bound back to the allocator
+//!   over a few seconds, so memory falls after a burst.
 //! * [`usage`]: a debug aid that tells how much of the current coroutine's stack is used.
 //!
 //! All the `unsafe` of these modules sits in `sys` (the memory syscalls), `overflow`,
@@ -64,7 +65,7 @@ use portable as backend;
 pub(crate) mod pool;
 mod usage;
 
-pub use pool::{set_stack_pool_limit, stack_pool_limit, DEFAULT_STACK_POOL_LIMIT};
+pub use pool::{set_stack_pool_limit, stack_pool_limit, trim_stack_pool, DEFAULT_STACK_POOL_LIMIT};
 pub use usage::{stack_usage, StackUsage};
 
 pub(crate) use backend::Stack;
