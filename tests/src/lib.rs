@@ -144,13 +144,11 @@ pub fn run_in_child_process(test: &str, body: impl FnOnce()) {
         println!("{DONE}");
         return;
     }
-    let out = run_child(test, &[]);
+    let out = assert_child_succeeds(test, &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        out.status.success() && stdout.contains(DONE),
-        "the child process running {test} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
+        stdout.contains(DONE),
+        "the child process running {test} passed without reaching the end of its body:\n{stdout}"
     );
 }
 
