@@ -136,12 +136,41 @@ impl fmt::Debug for StackUsage {
 /// ```
 #[inline(never)]
 pub fn stack_usage() -> Option<StackUsage> {
-    let marker = core::hint::black_box(0u8);
-    let here = core::ptr::addr_of!(marker) as usize;
+    let here = stack_pointer();
     let range = backend::stack_containing(here)?;
     Some(StackUsage {
         used: range.end - here,
         touched: backend::touched(range.clone()),
         range,
     })
+}
+
+/// Where the calling frame's stack is now: the stack pointer itself, not the address of a
+/// local, which AddressSanitizer's fake stacks (`detect_stack_use_after_return`) move to the
+/// heap.
+#[inline(always)]
+fn stack_pointer() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let sp: usize;
+        // SAFETY: reads a register; touches no memory.
+        unsafe {
+            core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags))
+        };
+        sp
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        let sp: usize;
+        // SAFETY: reads a register; touches no memory.
+        unsafe {
+            core::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags))
+        };
+        sp
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        let marker = core::hint::black_box(0u8);
+        core::ptr::addr_of!(marker) as usize
+    }
 }
