@@ -115,7 +115,8 @@ pub fn stack_pool_limit() -> usize {
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// corona::run(|| {
 ///     // A one-off burst of 5,000 concurrent coroutines...
 ///     let burst: Vec<_> = (0..5_000u64)
