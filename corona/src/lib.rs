@@ -61,7 +61,7 @@
 //! * Awaiting one that is pending costs two stack switches and the save and restore of the
 //!   current coroutine. Under a real executor that is lost in the executor's own work; it
 //!   only shows in a loop that does nothing else per await. Keep `co_await!` in the
-//!   function that loops on hot paths: an await inside a helper that is not inlined makes
+//!   function that loops on hot paths: an await inside a callee that is not inlined makes
 //!   the CPU mispredict the returns around each switch.
 //! * A `co_await!` allocates nothing.
 //! * A [`generator`] item is two stack switches, several times the cost of a state-machine
