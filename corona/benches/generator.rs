@@ -3,6 +3,8 @@
 //! `cargo bench -p corona --bench generator`. Each case is timed 11 times; the median is
 //! printed per item, with the ratio corona / async-stream (below 1.0 means corona is faster).
 //! Streams are polled by hand with a no-op waker, so only the stream's own cost is measured.
+//! The last line is the physical floor of a stackful generator item: a bare corosensei
+//! coroutine resumed once per item, two stack switches and nothing else.
 
 use std::hint::black_box;
 use std::pin::{pin, Pin};
@@ -89,6 +91,21 @@ fn short_async_stream(streams: u64, cx: &mut Context<'_>) -> u64 {
     sum
 }
 
+/// The floor: `n` items from a bare corosensei coroutine (no pool, no waker, no thread-local).
+fn long_raw_corosensei(n: u64, _cx: &mut Context<'_>) -> u64 {
+    use corosensei::{Coroutine, CoroutineResult};
+    let mut raw = Coroutine::new(move |yielder, ()| {
+        for i in 0..n {
+            yielder.suspend(i);
+        }
+    });
+    let mut sum = 0u64;
+    while let CoroutineResult::Yield(item) = raw.resume(()) {
+        sum = sum.wrapping_add(black_box(item));
+    }
+    sum
+}
+
 /// Median nanoseconds per item of `case(n)`, over [`REPETITIONS`] runs after a warm-up.
 fn median_ns_per_item(case: fn(u64, &mut Context<'_>) -> u64, n: u64, items: u64) -> f64 {
     let waker = futures::task::noop_waker();
@@ -123,4 +140,7 @@ fn main() {
     let a = median_ns_per_item(short_async_stream, SHORT, SHORT * 10);
     let c = median_ns_per_item(short_corona, SHORT, SHORT * 10);
     report("100k streams of 10 items (+create)", c, a);
+
+    let floor = median_ns_per_item(long_raw_corosensei, LONG, LONG);
+    println!("floor: raw corosensei resume + suspend   {floor:>7.2} ns/item");
 }

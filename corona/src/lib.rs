@@ -57,23 +57,24 @@
 //!
 //! # Costs
 //!
-//! Measured on the development machine (a 2 vCPU VM) by the plain-harness benchmarks in
-//! `corona/benches/`, corona against native async in the same run (medians; see the README
-//! for every figure):
+//! * Awaiting a future that is ready costs what a native `.await` does: no switch happens.
+//! * Awaiting one that is pending costs two stack switches and the save and restore of the
+//!   current coroutine. Under a real executor that is lost in the executor's own work; it
+//!   only shows in a loop that does nothing else per await. Keep `co_await!` in the
+//!   function that loops on hot paths: an await inside a callee that is not inlined makes
+//!   the CPU mispredict the returns around each switch.
+//! * A `co_await!` allocates nothing.
+//! * A [`generator`] item is two stack switches, several times the cost of a state-machine
+//!   stream that the optimiser flattens into its consumer's loop: the price of yielding from
+//!   any call depth.
+//! * Creating a coroutine takes a stack from the thread's pool, a `Vec` pop. A fresh stack
+//!   costs the kernel's first touch of one page, which is what mass spawning pays for.
+//! * A waiting coroutine keeps one 4 KiB stack page resident (plus page tables), where a
+//!   native task needs a few hundred bytes.
 //!
-//! | operation | native async | corona |
-//! |---|---|---|
-//! | await a ready future | 1.3 ns | 1.5 ns |
-//! | await a Pending-once future on a tokio `LocalSet` | 67 ns | 62 ns |
-//! | the same with no runtime (the bare switch cost) | 1.4 ns | 7.6 ns |
-//! | tokio `mpsc(1)` ping-pong, per message | 367 ns | 364 ns |
-//! | create + complete (`Box::pin(async)` / pooled stack) | 15 ns | 21 ns |
-//! | one generator item (async-stream / [`generator`]) | 1.3 ns | 6.4 ns |
-//! | allocations per `co_await!` | — | 0 |
-//! | resident memory per waiting task / coroutine | 0.46 KiB | 4.5 KiB |
-//!
-//! The switch is not the cost; touching new stack pages is. Stacks are pooled so that a
-//! reused one costs no system call.
+//! Every figure, against native async and the physical floor where one exists, is in
+//! `BENCHMARKS.md` at the root of corona's repository, with the machine it was measured on
+//! and the one script (`corona/benches/run-all.sh`) that reproduces it.
 //!
 //! # Soundness rules, and why
 //!
@@ -81,8 +82,9 @@
 //!   `Rc`s and thread-locals' borrows included; moving it to another thread would smuggle
 //!   them across. Use [`spawn_local`] or any single-threaded executor, and [`Pool`] for many
 //!   cores.
-//! * **Coroutine bodies are `'static`** ([`run`] excepted: it blocks until its body is
-//!   done). A body that borrowed could be leaked with `mem::forget` while a
+//! * **Coroutine bodies are `'static`**, with two exceptions: [`run`], which blocks until
+//!   its body is done, and the children of a [`scope`], which may borrow what outlives the
+//!   scope. A body that borrowed could be leaked with `mem::forget` while a
 //!   `std::thread::scope` inside it still used the borrow. The futures a body awaits may
 //!   borrow freely: they live on its stack.
 //! * **Corona needs `panic = "unwind"`** (Rust's default). Dropping a suspended coroutine

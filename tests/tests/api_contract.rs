@@ -1,4 +1,4 @@
-//! Every name and call shape of `shared/API.md` that exists today, used exactly as that
+//! Every name and call shape of corona's public API contract, used exactly as that
 //! contract shows them, each result checked. Users and checks outside this repository compile
 //! against it: if this file stops compiling or passing, the public API broke.
 
@@ -226,8 +226,8 @@ fn sync_io_over_async_io() {
     });
     let err = outside.join().unwrap();
     assert!(err.to_string().contains("outside of a coroutine"), "{err}");
-    // API.md also promises that `err.get_ref()` downcasts to `corona::NotInCoroutine`: not
-    // so today (the inner error is a message string); the I/O block adds that check.
+    // That `err.get_ref()` downcasts to `corona::NotInCoroutine` is checked in the io block
+    // at the end of this file.
 }
 
 #[test]
@@ -285,12 +285,12 @@ fn stacks() {
     );
 }
 
-// ---- Scoped coroutines (API.md "Scoped coroutines") ----------------------------------------
+// ---- Scoped coroutines (the contract's "Scoped coroutines") ---------------------------------
 
 #[test]
 fn scoped_coroutines() {
     corona::run(|| {
-        #[allow(clippy::useless_vec)] // written as API.md writes it
+        #[allow(clippy::useless_vec)] // written as the contract writes it
         let names = vec![String::from("alpha"), String::from("be")];
         let total = corona::scope(|s: &corona::Scope<'_, '_>| {
             let a = s.spawn(|| {
@@ -309,7 +309,7 @@ fn scoped_coroutines() {
 
 // ---- end of Scoped coroutines ----------------------------------------------------------------
 
-// ---- io: timeouts, interrupts, typed errors, Builder::spawn_local (branch io) ----
+// ---- io: timeouts, interrupts, typed errors, Builder::spawn_local ----
 
 #[corona::test]
 fn io_timeouts_interrupts_and_typed_errors() {

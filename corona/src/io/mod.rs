@@ -172,10 +172,10 @@
 //! * **std's [`BufReader`](std::io::BufReader) outside** —
 //!   `std::io::BufReader<Blocking<TcpStream>>` — for byte-at-a-time parsers and anything
 //!   that only reads. A byte then costs a slice index in `BufReader`; only a refill goes
-//!   through the coroutine machinery. `serde_json::from_reader` on a 14 MB document over
-//!   loopback TCP runs about 1.7 times as fast this way as with the buffer inside, and within
-//!   about 10% of reading the whole document first and parsing the slice
-//!   (`cargo bench -p corona --bench io`).
+//!   through the coroutine machinery. `serde_json::from_reader` over loopback TCP runs
+//!   clearly faster this way than with the buffer inside, and close to reading the whole
+//!   document first and parsing the slice (`cargo bench -p corona --bench io`; the figures
+//!   are in the repository's `BENCHMARKS.md`).
 //! * **tokio's `BufStream` (or `BufReader`) inside** —
 //!   `Blocking<tokio::io::BufStream<TcpStream>>` — when one value must be both `BufRead` and
 //!   `Write` (a line or HTTP server answering on the same connection), or for `read_line`
