@@ -13,29 +13,35 @@ use futures::task::LocalSpawnExt;
 
 #[test]
 fn tokio_local_set_runs_coroutines_concurrently() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let local = tokio::task::LocalSet::new();
-    let log = Rc::new(RefCell::new(Vec::new()));
-    let (log_a, log_b) = (log.clone(), log.clone());
-    local.block_on(&runtime, async move {
-        let a = tokio::task::spawn_local(Coroutine::new(move || {
-            log_a.borrow_mut().push("a: start");
-            co_await!(tokio::time::sleep(Duration::from_millis(30)));
-            log_a.borrow_mut().push("a: end");
-        }));
-        let b = tokio::task::spawn_local(Coroutine::new(move || {
-            log_b.borrow_mut().push("b: start");
-            co_await!(tokio::time::sleep(Duration::from_millis(1)));
-            log_b.borrow_mut().push("b: end");
-        }));
-        a.await.unwrap();
-        b.await.unwrap();
+    // A watchdog: if a's wait blocked the thread, b could never send.
+    corona_tests::finish_within(Duration::from_secs(20), || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let local = tokio::task::LocalSet::new();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let (log_a, log_b) = (log.clone(), log.clone());
+        local.block_on(&runtime, async move {
+            // a waits for what only b sends: a handshake, not a race between two timers.
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let a = tokio::task::spawn_local(Coroutine::new(move || {
+                log_a.borrow_mut().push("a: start");
+                co_await!(rx).unwrap();
+                log_a.borrow_mut().push("a: end");
+            }));
+            let b = tokio::task::spawn_local(Coroutine::new(move || {
+                log_b.borrow_mut().push("b: start");
+                co_await!(tokio::task::yield_now());
+                tx.send(()).unwrap();
+                log_b.borrow_mut().push("b: end");
+            }));
+            a.await.unwrap();
+            b.await.unwrap();
+        });
+        // b started and finished while a was waiting: a's wait did not block the thread.
+        assert_eq!(*log.borrow(), ["a: start", "b: start", "b: end", "a: end"]);
     });
-    // b started and finished while a was waiting: a's wait did not block the thread.
-    assert_eq!(*log.borrow(), ["a: start", "b: start", "b: end", "a: end"]);
 }
 
 /// Tells `waiting` when `inner` first returned `Pending` (its waker is registered).
