@@ -72,10 +72,26 @@ pub(crate) struct RawCoroutine<T> {
     /// Always initialised; `ManuallyDrop` only so that `Drop` can take it out and give its
     /// stack back to the pool.
     inner: ManuallyDrop<corosensei::Coroutine<Resume, Suspend, T, Stack>>,
-    /// The body's [`Frame`], at the bottom of the coroutine's stack: null until the first
-    /// resume, then valid for as long as the body has not finished.
-    frame: *const Frame,
+    /// The body's [`Frame`], at the bottom of the coroutine's stack: null until the body first
+    /// suspends, then valid for as long as the body has not finished.
+    frame: FramePtr,
 }
+
+/// The address of a coroutine's [`Frame`], as its [`RawCoroutine`] keeps it.
+///
+/// A wrapper only so that the pointer does not change which auto traits a `RawCoroutine`
+/// has (a raw pointer is neither `Send` nor `Sync`): whether a coroutine may change thread
+/// is decided by the safe types that own it (`Coroutine`, `Generator` and scoped children
+/// are `!Send` and `!Sync`), exactly as before the pointer was added.
+#[derive(Clone, Copy)]
+struct FramePtr(*const Frame);
+
+// SAFETY: the pointer is only dereferenced by `RawCoroutine::resume` and its `Drop`, through
+// `&mut RawCoroutine`, i.e. by whoever owns the coroutine and on the thread that runs it; the
+// pointer adds no access of its own. See the type's doc for where thread-boundness lives.
+unsafe impl Send for FramePtr {}
+// SAFETY: `&RawCoroutine` gives no access to the pointer (only `started` and `done`).
+unsafe impl Sync for FramePtr {}
 
 impl<T> RawCoroutine<T> {
     /// A coroutine that will run `body` on a stack of at least `stack_size` bytes. The body
@@ -128,7 +144,7 @@ impl<T> RawCoroutine<T> {
         let inner = unsafe { corosensei::Coroutine::with_stack_unchecked(stack, trampoline) };
         RawCoroutine {
             inner: ManuallyDrop::new(inner),
-            frame: core::ptr::null(),
+            frame: FramePtr(core::ptr::null()),
         }
     }
 
@@ -149,7 +165,7 @@ impl<T> RawCoroutine<T> {
             polled_after_completion();
         }
         let cx = (cx as *mut Context<'_>).cast::<Context<'static>>();
-        let frame = self.frame;
+        let frame = self.frame.0;
         if frame.is_null() {
             return self.first_resume(cx);
         }
@@ -174,7 +190,7 @@ impl<T> RawCoroutine<T> {
             // The body suspended through `Frame::suspend`, on its own stack with no coroutine
             // nested on top, so the thread's current coroutine is its frame (the trampoline
             // recorded it, and every nested resume put it back).
-            self.frame = entered.restore.current().cast();
+            self.frame = FramePtr(entered.restore.current().cast());
         }
         drop(entered);
         Self::step(result)
@@ -266,7 +282,7 @@ impl<T> Drop for RawCoroutine<T> {
         if inner.done() {
             give_back(inner);
         } else {
-            unwind_and_give_back(inner, self.frame);
+            unwind_and_give_back(inner, self.frame.0);
         }
     }
 }
