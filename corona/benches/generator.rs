@@ -1,10 +1,10 @@
 //! Generator items against `async-stream` items, measured in the same run.
 //!
 //! `cargo bench -p corona --bench generator`. Each case is timed 11 times; the median is
-//! printed per item, with the ratio corona / async-stream (below 1.0 means corona is faster).
+//! printed per item, with the ratio corona / async-stream (below 1.0 means corona is faster)
+//! and the ratio to the floor: a bare corosensei resume + suspend round trip on a
+//! `DefaultStack`, the stack switch a generator item cannot do without, timed in the same run.
 //! Streams are polled by hand with a no-op waker, so only the stream's own cost is measured.
-//! The last line is the physical floor of a stackful generator item: a bare corosensei
-//! coroutine resumed once per item, two stack switches and nothing else.
 
 use std::hint::black_box;
 use std::pin::{pin, Pin};
@@ -64,6 +64,26 @@ fn long_async_stream(n: u64, cx: &mut Context<'_>) -> u64 {
     drain(pin!(stream), cx)
 }
 
+/// The floor: a bare corosensei coroutine whose body loops `yielder.suspend(i)`, resumed in
+/// the same kind of loop as `drain`. No thread-local, no `Context`, no checks.
+fn long_raw_switch(n: u64, _cx: &mut Context<'_>) -> u64 {
+    use corosensei::stack::DefaultStack;
+    use corosensei::{Coroutine, CoroutineResult};
+    let stack = DefaultStack::new(256 * 1024).expect("a 256 KiB stack");
+    let mut coroutine = Coroutine::with_stack(stack, move |yielder, ()| {
+        for i in 0..n {
+            yielder.suspend(i);
+        }
+    });
+    let mut sum = 0u64;
+    loop {
+        match coroutine.resume(()) {
+            CoroutineResult::Yield(item) => sum = sum.wrapping_add(black_box(item)),
+            CoroutineResult::Return(()) => return sum,
+        }
+    }
+}
+
 /// Many short streams: creation, 10 items, and the end.
 fn short_corona(streams: u64, cx: &mut Context<'_>) -> u64 {
     let mut sum = 0;
@@ -91,21 +111,6 @@ fn short_async_stream(streams: u64, cx: &mut Context<'_>) -> u64 {
     sum
 }
 
-/// The floor: `n` items from a bare corosensei coroutine (no pool, no waker, no thread-local).
-fn long_raw_corosensei(n: u64, _cx: &mut Context<'_>) -> u64 {
-    use corosensei::{Coroutine, CoroutineResult};
-    let mut raw = Coroutine::new(move |yielder, ()| {
-        for i in 0..n {
-            yielder.suspend(i);
-        }
-    });
-    let mut sum = 0u64;
-    while let CoroutineResult::Yield(item) = raw.resume(()) {
-        sum = sum.wrapping_add(black_box(item));
-    }
-    sum
-}
-
 /// Median nanoseconds per item of `case(n)`, over [`REPETITIONS`] runs after a warm-up.
 fn median_ns_per_item(case: fn(u64, &mut Context<'_>) -> u64, n: u64, items: u64) -> f64 {
     let waker = futures::task::noop_waker();
@@ -118,11 +123,12 @@ fn median_ns_per_item(case: fn(u64, &mut Context<'_>) -> u64, n: u64, items: u64
     })
 }
 
-fn report(name: &str, corona_ns: f64, async_stream_ns: f64) {
+fn report(name: &str, corona_ns: f64, async_stream_ns: f64, floor_ns: f64) {
     println!(
         "{name:<34} corona {corona_ns:>7.2} ns/item   async-stream {async_stream_ns:>7.2} ns/item   \
-         ratio corona/async-stream {:.2}",
-        corona_ns / async_stream_ns
+         ratio corona/async-stream {:.2}   corona/floor {:.2}",
+        corona_ns / async_stream_ns,
+        corona_ns / floor_ns,
     );
 }
 
@@ -131,16 +137,15 @@ fn main() {
     const SHORT: u64 = 100_000;
     println!("median of {REPETITIONS} runs");
 
+    let floor = median_ns_per_item(long_raw_switch, LONG, LONG);
+    println!("floor: raw corosensei resume + suspend {floor:>7.2} ns/round trip");
     let a = median_ns_per_item(long_async_stream, LONG, LONG);
     let c = median_ns_per_item(long_corona, LONG, LONG);
-    report("one stream, 2M items", c, a);
+    report("one stream, 2M items", c, a, floor);
     let c = median_ns_per_item(long_corona_nested, LONG, LONG);
-    report("  corona yielding from depth 8", c, a);
+    report("  corona yielding from depth 8", c, a, floor);
 
     let a = median_ns_per_item(short_async_stream, SHORT, SHORT * 10);
     let c = median_ns_per_item(short_corona, SHORT, SHORT * 10);
-    report("100k streams of 10 items (+create)", c, a);
-
-    let floor = median_ns_per_item(long_raw_corosensei, LONG, LONG);
-    println!("floor: raw corosensei resume + suspend   {floor:>7.2} ns/item");
+    report("100k streams of 10 items (+create)", c, a, floor);
 }

@@ -61,6 +61,30 @@ impl Restore {
         }
     }
 
+    /// Remembers the current coroutine and records `next` as the current one until dropped:
+    /// the caller is about to switch to `next`'s stack. (Poller side, like [`Restore::save`]:
+    /// the write happens before the switch, in the resumer's own call, so the coroutine side
+    /// needs no thread-local access when it is resumed.)
+    #[inline(always)]
+    pub(crate) fn save_and_set(next: Current) -> Self {
+        let restore = Self::save();
+        CURRENT.with(|c| c.set(next));
+        restore
+    }
+
+    /// What is current now, read directly: for the resumer, after the resumed coroutine
+    /// switched back to it (poller side).
+    #[inline(always)]
+    pub(crate) fn current(&self) -> Current {
+        CURRENT.with(Cell::get)
+    }
+
+    /// What was current before this resume: [`NONE`], [`UNWINDING`] or a frame's address.
+    #[inline(always)]
+    pub(crate) fn previous(&self) -> Current {
+        self.previous
+    }
+
     /// Remembers the current coroutine and marks this thread as unwinding a dropped coroutine
     /// ([`UNWINDING`]) until dropped.
     #[inline]

@@ -17,9 +17,10 @@
 //!   ([`FusedStream`]).
 //!
 //! A `Yielded` suspend must only ever reach the generator's own `poll_next`. So `yield_`
-//! checks that the coroutine running now is exactly its generator's (not a coroutine nested
-//! inside it) and that it is not inside the `Future::poll` of a future `co_await!` drives;
-//! otherwise it panics instead of handing an item to the wrong poller.
+//! checks that its generator is the running coroutine (no coroutine nested on top of it: a
+//! counter on the generator's frame, kept by every resume) and that it is not inside the
+//! `Future::poll` of a future `co_await!` drives; otherwise it panics instead of handing an
+//! item to the wrong poller.
 //!
 //! The `Yielder` is only lent to the body (`&'a Yielder<T>` for a lifetime the body cannot
 //! name) and is `!Send`, so it cannot outlive the body or leave its thread.
@@ -195,7 +196,7 @@ impl<T> Generator<T> {
 impl<T> Stream for Generator<T> {
     type Item = T;
 
-    #[inline]
+    #[inline(always)]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.get_mut();
         if this.raw.is_none() {
@@ -237,7 +238,7 @@ impl<T> FusedStream for Generator<T> {
 struct FinishOnPanic<'a>(&'a mut Option<RawCoroutine<()>>);
 
 impl FinishOnPanic<'_> {
-    #[inline]
+    #[inline(always)]
     fn resume(self, cx: &mut Context<'_>) -> Step<()> {
         let step = match self.0.as_mut() {
             Some(raw) => raw.resume(cx),
@@ -330,29 +331,48 @@ impl<T> Yielder<T> {
     #[inline(always)]
     #[track_caller]
     pub fn yield_(&self, item: T) {
-        match raw::current() {
-            Current::Running(frame) if core::ptr::eq(frame, self.frame) => {
-                // SAFETY: `current` returned this frame, so its coroutine runs now and the frame
-                // at the bottom of its stack is alive.
-                let frame = unsafe { &*frame };
-                if frame.driving() {
-                    yield_inside_poll();
-                }
-                if frame.unwinding() {
-                    yield_while_unwinding();
-                }
-                // The consumer's `poll_next` takes the item out of here while we are suspended.
-                let mut item = Some(item);
-                let offered = Suspend::Yielded(NonNull::from(&mut item).cast());
-                // SAFETY: we run on this frame's own stack (it is the current frame) and not
-                // inside a `Future::poll` driven by `co_await!` (`driving` is clear).
-                unsafe { frame.suspend(offered) };
-                debug_assert!(item.is_none(), "the generator's poll_next takes every item");
-            }
-            Current::Running(_) => yield_from_nested_coroutine(),
-            Current::Unwinding => yield_while_unwinding(),
-            Current::None => yield_outside_of_the_generator(),
+        // SAFETY: the yielder is only lent to the body, for a lifetime the body cannot name,
+        // and the frame sits below the body on the generator's stack: it is alive.
+        let frame = unsafe { &*self.frame };
+        // The hot check reads only the frame. `nested == 0` means no coroutine runs on top of
+        // the generator's: code that holds this yielder (the body, what it calls, coroutines
+        // it resumes or drops, scope children it drives) then runs on the generator's own
+        // stack, so the generator is the running coroutine.
+        if !frame.may_yield() {
+            cannot_yield(self.frame);
         }
+        // The consumer's `poll_next` takes the item out of here while we are suspended.
+        let mut item = Some(item);
+        let offered = Suspend::Yielded(NonNull::from(&mut item).cast());
+        // SAFETY: we run on this frame's own stack (`may_yield`: nothing nested runs on top
+        // of it) and not inside a `Future::poll` driven by `co_await!` (`driving` is clear).
+        unsafe { frame.suspend(offered) };
+        debug_assert!(item.is_none(), "the generator's poll_next takes every item");
+    }
+}
+
+/// Why `yield_` may not suspend its generator (`frame`) now: the panic to raise.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn cannot_yield(frame: *const Frame) -> ! {
+    match raw::current() {
+        Current::Running(current) if core::ptr::eq(current, frame) => {
+            // SAFETY: `current` returned this frame, so its coroutine runs now and the frame
+            // at the bottom of its stack is alive.
+            let frame = unsafe { &*current };
+            if frame.driving() {
+                yield_inside_poll();
+            }
+            if frame.unwinding() {
+                yield_while_unwinding();
+            }
+            // `may_yield` refused, so a coroutine is nested on top of this one.
+            yield_from_nested_coroutine()
+        }
+        Current::Running(_) => yield_from_nested_coroutine(),
+        Current::Unwinding => yield_while_unwinding(),
+        Current::None => yield_outside_of_the_generator(),
     }
 }
 

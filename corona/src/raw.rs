@@ -7,8 +7,10 @@
 //!    [`RawCoroutine::resume`] with the poll's `Context`.
 //! 2. **resume**: `resume` remembers the thread's current coroutine ([`Restore`]) and switches
 //!    to the coroutine's stack. The first resume starts the body on top of a [`Frame`] at the
-//!    bottom of that stack; a later one returns out of [`Frame::suspend`]. Either way the
-//!    frame records the poll's `Context` and becomes the thread's current coroutine.
+//!    bottom of that stack, which records the poll's `Context` and makes itself the thread's
+//!    current coroutine. A later one first does that itself, on the poller's side (it knows
+//!    the frame's address since the first suspend), and then returns out of
+//!    [`Frame::suspend`], which has nothing left to do.
 //! 3. **wait**: `co_await!` finds the frame ([`current`]) and [`Frame::wait`]s: it polls the
 //!    future with that `Context`. `Ready` returns the output with no switch at all.
 //! 4. **suspend**: on `Pending`, [`Frame::suspend`] switches back to the poller. `resume`
@@ -37,8 +39,10 @@ use corosensei::CoroutineResult;
 use crate::context::{self, Restore};
 use crate::stack::{self, Stack};
 
-/// The value a coroutine is resumed with: the `Context` of the poll that resumes it, its
-/// lifetime erased. It is only dereferenced before the coroutine suspends again.
+/// The value a coroutine is resumed with. The first resume passes the `Context` of its poll,
+/// its lifetime erased (only dereferenced before the coroutine suspends again); every later
+/// one passes null, because the resumer has already written everything into the frame (see
+/// [`RawCoroutine::resume`]), so the coroutine side needs no work after a suspend.
 pub(crate) type Resume = *mut Context<'static>;
 
 /// Why a coroutine body suspended.
@@ -68,7 +72,26 @@ pub(crate) struct RawCoroutine<T> {
     /// Always initialised; `ManuallyDrop` only so that `Drop` can take it out and give its
     /// stack back to the pool.
     inner: ManuallyDrop<corosensei::Coroutine<Resume, Suspend, T, Stack>>,
+    /// The body's [`Frame`], at the bottom of the coroutine's stack: null until the body first
+    /// suspends, then valid for as long as the body has not finished.
+    frame: FramePtr,
 }
+
+/// The address of a coroutine's [`Frame`], as its [`RawCoroutine`] keeps it.
+///
+/// A wrapper only so that the pointer does not change which auto traits a `RawCoroutine`
+/// has (a raw pointer is neither `Send` nor `Sync`): whether a coroutine may change thread
+/// is decided by the safe types that own it (`Coroutine`, `Generator` and scoped children
+/// are `!Send` and `!Sync`), exactly as before the pointer was added.
+#[derive(Clone, Copy)]
+struct FramePtr(*const Frame);
+
+// SAFETY: the pointer is only dereferenced by `RawCoroutine::resume` and its `Drop`, through
+// `&mut RawCoroutine`, i.e. by whoever owns the coroutine and on the thread that runs it; the
+// pointer adds no access of its own. See the type's doc for where thread-boundness lives.
+unsafe impl Send for FramePtr {}
+// SAFETY: `&RawCoroutine` gives no access to the pointer (only `started` and `done`).
+unsafe impl Sync for FramePtr {}
 
 impl<T> RawCoroutine<T> {
     /// A coroutine that will run `body` on a stack of at least `stack_size` bytes. The body
@@ -108,6 +131,7 @@ impl<T> RawCoroutine<T> {
                 suspend_to,
                 cx: Cell::new(cx),
                 driving: Cell::new(false),
+                nested: Cell::new(0),
                 panicking_at_resume: Cell::new(std::thread::panicking()),
                 scope: Cell::new(None), // `corona::scope` hook: none open yet
             };
@@ -120,6 +144,7 @@ impl<T> RawCoroutine<T> {
         let inner = unsafe { corosensei::Coroutine::with_stack_unchecked(stack, trampoline) };
         RawCoroutine {
             inner: ManuallyDrop::new(inner),
+            frame: FramePtr(core::ptr::null()),
         }
     }
 
@@ -129,14 +154,51 @@ impl<T> RawCoroutine<T> {
     /// # Panics
     ///
     /// If the body already finished (returned or panicked).
-    #[inline]
+    ///
+    /// Everything the body needs after it is resumed is written here, on the poller's side,
+    /// before the switch: the poll's `Context` and the panicking flag into the frame, the
+    /// frame's address into the thread-local. So the coroutine side of a suspend does no
+    /// thread-local access at all once it is resumed.
+    #[inline(always)]
     pub(crate) fn resume(&mut self, cx: &mut Context<'_>) -> Step<T> {
         if self.inner.done() {
             polled_after_completion();
         }
-        let _restore = Restore::save();
         let cx = (cx as *mut Context<'_>).cast::<Context<'static>>();
-        match self.inner.resume(cx) {
+        let frame = self.frame.0;
+        if frame.is_null() {
+            return self.first_resume(cx);
+        }
+        {
+            // SAFETY: the body started and has not finished, so its frame is alive at the
+            // bottom of its stack, and it is suspended: nothing on that stack runs now.
+            let frame = unsafe { &*frame };
+            frame.cx.set(cx);
+            frame.panicking_at_resume.set(std::thread::panicking());
+        }
+        let _entered = Entered::switching_to(frame);
+        Self::step(self.inner.resume(core::ptr::null_mut()))
+    }
+
+    /// The first resume: the body builds its frame from the `Context`, and records it as the
+    /// thread's current coroutine itself.
+    #[inline(always)]
+    fn first_resume(&mut self, cx: *mut Context<'static>) -> Step<T> {
+        let entered = Entered::switching_to(core::ptr::null());
+        let result = self.inner.resume(cx);
+        if let CoroutineResult::Yield(_) = result {
+            // The body suspended through `Frame::suspend`, on its own stack with no coroutine
+            // nested on top, so the thread's current coroutine is its frame (the trampoline
+            // recorded it, and every nested resume put it back).
+            self.frame = FramePtr(entered.restore.current().cast());
+        }
+        drop(entered);
+        Self::step(result)
+    }
+
+    #[inline(always)]
+    fn step(result: CoroutineResult<Suspend, T>) -> Step<T> {
+        match result {
             CoroutineResult::Yield(why) => Step::Suspended(why),
             CoroutineResult::Return(value) => Step::Done(value),
         }
@@ -161,6 +223,57 @@ fn polled_after_completion() -> ! {
     panic!("corona: a coroutine was polled again after it completed (returned or panicked)")
 }
 
+/// The thread's "current coroutine" for the duration of one resume (or of unwinding a dropped
+/// coroutine): puts the previous one back when dropped, also when a panic unwinds out of the
+/// resume. While it lives, the coroutine that was current (the one whose code called the
+/// resume, if any) counts one more [`Frame::nested`] coroutine, so its `Yielder::yield_`
+/// refuses to suspend it from the nested coroutine's stack.
+struct Entered {
+    restore: Restore,
+}
+
+impl Entered {
+    /// `frame` is the suspended coroutine's frame, or null for a first resume (the trampoline
+    /// records its frame itself, with the non-inlined `context::set`).
+    #[inline(always)]
+    fn switching_to(frame: *const Frame) -> Self {
+        let restore = if frame.is_null() {
+            Restore::save()
+        } else {
+            Restore::save_and_set(frame.cast())
+        };
+        Self::count_nested(&restore, 1);
+        Entered { restore }
+    }
+
+    /// Marks the thread as unwinding a dropped coroutine ([`context::UNWINDING`]).
+    #[inline(always)]
+    fn unwinding() -> Self {
+        let restore = Restore::save_and_mark_unwinding();
+        Self::count_nested(&restore, 1);
+        Entered { restore }
+    }
+
+    #[inline(always)]
+    fn count_nested(restore: &Restore, delta: u32) {
+        if let Current::Running(previous) = classify(restore.previous()) {
+            // SAFETY: `previous` is the frame of the coroutine that is running on this thread
+            // and called us: its stack is below ours, so the frame is alive until we return.
+            let previous = unsafe { &*previous };
+            previous
+                .nested
+                .set(previous.nested.get().wrapping_add(delta));
+        }
+    }
+}
+
+impl Drop for Entered {
+    #[inline(always)]
+    fn drop(&mut self) {
+        Self::count_nested(&self.restore, u32::MAX); // wrapping: minus one
+    }
+}
+
 impl<T> Drop for RawCoroutine<T> {
     #[inline]
     fn drop(&mut self) {
@@ -169,7 +282,7 @@ impl<T> Drop for RawCoroutine<T> {
         if inner.done() {
             give_back(inner);
         } else {
-            unwind_and_give_back(inner);
+            unwind_and_give_back(inner, self.frame.0);
         }
     }
 }
@@ -184,11 +297,25 @@ fn give_back<T>(inner: corosensei::Coroutine<Resume, Suspend, T, Stack>) {
 /// Unwinds a suspended body (or drops the captures of an unstarted one) with no executor in
 /// reach, then returns the stack to the pool. Meanwhile the thread is marked
 /// [`context::UNWINDING`]: `co_await!` in the body's destructors can only poll once.
+///
+/// `frame` is the body's frame, or null if it never started. It is marked as having a nested
+/// coroutine for good: a `Yielder::yield_` in a destructor on the unwinding stack must not
+/// suspend it (it panics instead), even when `unwinding` cannot tell (the coroutine was last
+/// resumed during a panic).
 #[cold]
 #[inline(never)]
-fn unwind_and_give_back<T>(mut inner: corosensei::Coroutine<Resume, Suspend, T, Stack>) {
+fn unwind_and_give_back<T>(
+    mut inner: corosensei::Coroutine<Resume, Suspend, T, Stack>,
+    frame: *const Frame,
+) {
+    if !frame.is_null() {
+        // SAFETY: the body started and has not finished, so its frame is alive; the body is
+        // suspended, so nothing else uses the frame now.
+        let frame = unsafe { &*frame };
+        frame.nested.set(frame.nested.get().wrapping_add(1));
+    }
     let unwound = {
-        let _restore = Restore::save_and_mark_unwinding();
+        let _entered = Entered::unwinding();
         // A body that caught the cancellation (`catch_unwind` around a wait) and then
         // panicked makes this panic; the stack goes back to the pool all the same.
         panic::catch_unwind(AssertUnwindSafe(|| inner.force_unwind()))
@@ -210,11 +337,16 @@ pub(crate) struct Frame {
     ///
     /// It is only valid until the coroutine suspends again: every resume overwrites it before
     /// the body runs, and nothing reads it after a suspend without that.
-    cx: Cell<Resume>,
+    cx: Cell<*mut Context<'static>>,
     /// True while `co_await!` is inside the `poll` of the future it drives. A `co_await!` that
     /// finds it set was called from that `poll` and must not suspend (the caller is not
     /// prepared to be frozen mid-poll), so it panics instead.
     driving: Cell<bool>,
+    /// How many coroutines this one's code is resuming (or unwinding) right now: nonzero while
+    /// another coroutine's stack runs on top of this one's. Maintained by [`Entered`], so that
+    /// `Yielder::yield_` can tell that its generator is the running coroutine without reading
+    /// the thread-local. (Also set for good while this coroutine's own stack is force-unwound.)
+    pub(crate) nested: Cell<u32>,
     /// Whether the thread was already panicking when this coroutine was last resumed (a
     /// destructor running during some panic may drive a new coroutine to completion). A
     /// panic that began since is unwinding this coroutine's own stack, and then it must not
@@ -240,7 +372,12 @@ pub(crate) enum Current {
 /// Which coroutine runs on this thread now.
 #[inline(always)]
 pub(crate) fn current() -> Current {
-    let current = context::get();
+    classify(context::get())
+}
+
+/// What a value of the thread-local means.
+#[inline(always)]
+fn classify(current: context::Current) -> Current {
     // One comparison on the hot path: both tags are below every real address.
     if current.addr() > context::UNWINDING.addr() {
         Current::Running(current.cast())
@@ -373,11 +510,20 @@ impl Frame {
         }
         // SAFETY: the yielder lives on this stack, below the frame, for as long as the frame;
         // the caller guarantees we are running on that stack.
-        let cx = unsafe { (*self.suspend_to).suspend(why) };
-        // Resumed: the poll that resumed us restored its own "current" before switching here.
-        self.cx.set(cx);
-        self.panicking_at_resume.set(std::thread::panicking());
-        context::set(self.address());
+        unsafe { (*self.suspend_to).suspend(why) };
+        // Resumed: the poll that resumed us already stored its `Context` and the panicking
+        // flag in this frame and made it the thread's current coroutine (see
+        // `RawCoroutine::resume`), so there is nothing left to do here: in particular no
+        // thread-local access, which could otherwise reuse an address from before the switch.
+    }
+
+    /// Whether `Yielder::yield_` may suspend this coroutine now, i.e. whether it is the
+    /// running coroutine and in a state to suspend: no coroutine nested on top of it
+    /// ([`Frame::nested`]), not inside a `Future::poll` driven by `co_await!`, and its own
+    /// stack not unwinding. Reads only the frame (and std's panic count), no thread-local.
+    #[inline(always)]
+    pub(crate) fn may_yield(&self) -> bool {
+        self.nested.get() == 0 && !self.driving.get() && !self.unwinding()
     }
 }
 

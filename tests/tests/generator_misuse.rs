@@ -52,3 +52,54 @@ fn co_await_still_works_after_a_nested_coroutine_returned() {
     });
     assert_eq!(futures::executor::block_on(gen.collect::<Vec<u32>>()), [21]);
 }
+
+/// Yields from a destructor that runs while its generator unwinds.
+struct YieldInDrop<'a>(&'a corona::Yielder<u32>);
+
+impl Drop for YieldInDrop<'_> {
+    fn drop(&mut self) {
+        self.0.yield_(99);
+    }
+}
+
+/// Polls the generator once from a destructor, i.e. while the thread is panicking.
+struct PollOnDrop<'a>(&'a mut corona::Generator<u32>);
+
+impl Drop for PollOnDrop<'_> {
+    fn drop(&mut self) {
+        use futures::FutureExt;
+        assert_eq!(self.0.next().now_or_never(), Some(Some(1)));
+    }
+}
+
+#[test]
+fn yield_while_a_generator_resumed_during_a_panic_is_dropped_panics() {
+    // The generator was last resumed while the thread was panicking, so "a panic began after
+    // the resume" cannot tell that its stack unwinds when it is dropped: `yield_` must still
+    // refuse to suspend (a panic in a destructor during unwinding: the process aborts, so
+    // this runs in a child process).
+    const NAME: &str = "yield_while_a_generator_resumed_during_a_panic_is_dropped_panics";
+    if corona_tests::is_child(NAME) {
+        let mut gen = corona::generator(|y| {
+            let _yield_in_drop = YieldInDrop(y);
+            y.yield_(1);
+            y.yield_(2);
+        });
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let _poll = PollOnDrop(&mut gen);
+            panic!("outer panic");
+        }));
+        assert!(outcome.is_err());
+        drop(gen);
+        println!("the generator was dropped");
+        return;
+    }
+    let out = corona_tests::run_child(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Yielder::yield_ was called while the generator is unwinding"),
+        "stderr: {stderr}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("the generator was dropped"));
+}
