@@ -250,3 +250,48 @@ pub fn ensure_open_files(needed: usize) {
     // SAFETY: `limit` is a valid `rlimit` whose soft value does not exceed the hard one.
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
 }
+
+/// Inside `corona::run`: spawns `n` coroutines from `builder` that are alive at once. Each
+/// calls `touch` (which touches its stack) and waits until every one has; `at_peak` runs while
+/// they all wait, then they all finish. Returns what `at_peak` returned.
+pub fn coroutine_burst<R>(
+    n: usize,
+    builder: corona::Builder,
+    touch: fn() -> u8,
+    at_peak: impl FnOnce() -> R,
+) -> R {
+    let (go, wait_for_go) = tokio::sync::watch::channel(false);
+    let started = Rc::new(Cell::new(0));
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let mut wait_for_go = wait_for_go.clone();
+            let started = started.clone();
+            builder.clone().spawn_local(move || {
+                let touched = touch();
+                started.set(started.get() + 1);
+                corona::co_await!(wait_for_go.wait_for(|go| *go)).unwrap();
+                touched
+            })
+        })
+        .collect();
+    // Bounded: each yield lets every spawned coroutine run once.
+    for _ in 0..=n {
+        if started.get() == n {
+            break;
+        }
+        corona::yield_now();
+    }
+    assert_eq!(
+        started.get(),
+        n,
+        "the coroutines of the burst did not all start"
+    );
+    let out = at_peak();
+    go.send(true).unwrap();
+    let touched: Vec<u8> = handles
+        .into_iter()
+        .map(|h| corona::co_await!(h).unwrap())
+        .collect();
+    assert!(touched.windows(2).all(|w| w[0] == w[1]), "{touched:?}");
+    out
+}

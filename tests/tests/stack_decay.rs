@@ -4,8 +4,6 @@
 //! each case runs alone in a child process (this file is its own binary for the same
 //! reason).
 
-use std::cell::Cell;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use corona_tests::{is_child, run_child};
@@ -45,27 +43,7 @@ fn touch_stack() -> u8 {
 
 /// Runs `BURST` coroutines at once, each touching `TOUCH` bytes of its stack, to the end.
 fn burst() {
-    let (tx, rx) = tokio::sync::watch::channel(false);
-    let started = Rc::new(Cell::new(0));
-    let handles: Vec<_> = (0..BURST)
-        .map(|_| {
-            let mut rx = rx.clone();
-            let started = started.clone();
-            corona::spawn_local(move || {
-                let b = touch_stack();
-                started.set(started.get() + 1);
-                corona::co_await!(rx.wait_for(|go| *go)).unwrap();
-                b
-            })
-        })
-        .collect();
-    while started.get() < BURST {
-        corona::yield_now();
-    }
-    tx.send(true).unwrap();
-    for h in handles {
-        assert_eq!(corona::co_await!(h).unwrap(), 7);
-    }
+    corona_tests::coroutine_burst(BURST, corona::Builder::new(), touch_stack, || ());
 }
 
 /// Checks that the memory the burst's stacks touched is still resident right after it

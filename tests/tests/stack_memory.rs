@@ -1,10 +1,7 @@
 //! Memory is given back after a burst: resident memory falls to where it started plus the
 //! pool's bound. (Alone in this binary: RSS is per process.)
 
-use std::cell::Cell;
-use std::rc::Rc;
-
-use corona_tests::rss_bytes;
+use corona_tests::{coroutine_burst, rss_bytes};
 
 const BURST: usize = 4000;
 const TOUCH: usize = 64 * 1024;
@@ -22,28 +19,7 @@ fn rss_falls_after_a_burst() {
         // Warm up the runtime's own allocations before measuring.
         corona::co_await!(corona::spawn_local(touch_stack)).unwrap();
         let start = rss_bytes();
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        let started = Rc::new(Cell::new(0));
-        let handles: Vec<_> = (0..BURST)
-            .map(|_| {
-                let mut rx = rx.clone();
-                let started = started.clone();
-                corona::spawn_local(move || {
-                    let b = touch_stack();
-                    started.set(started.get() + 1);
-                    corona::co_await!(rx.wait_for(|go| *go)).unwrap();
-                    b
-                })
-            })
-            .collect();
-        while started.get() < BURST {
-            corona::yield_now();
-        }
-        let peak = rss_bytes();
-        tx.send(true).unwrap();
-        for h in handles {
-            assert_eq!(corona::co_await!(h).unwrap(), 7);
-        }
+        let peak = coroutine_burst(BURST, corona::Builder::new(), touch_stack, rss_bytes);
         // The pool keeps what the burst needed for a few seconds in case it repeats
         // (stack_decay.rs tests that); trim it to the limit now.
         corona::trim_stack_pool();
@@ -95,33 +71,7 @@ fn assert_pool_bound_after_burst(limit: usize, burst: usize, bytes: usize, touch
         // Warm up the runtime and the allocator's bookkeeping before measuring.
         corona::co_await!(tokio::task::spawn_local(big().build(touch))).unwrap();
         let start = rss_bytes();
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        let started = Rc::new(Cell::new(0));
-        let handles: Vec<_> = (0..burst)
-            .map(|_| {
-                let mut rx = rx.clone();
-                let started = started.clone();
-                tokio::task::spawn_local(big().build(move || {
-                    let b = touch();
-                    started.set(started.get() + 1);
-                    corona::co_await!(rx.wait_for(|go| *go)).unwrap();
-                    b
-                }))
-            })
-            .collect();
-        // Bounded: each yield lets every spawned coroutine run once.
-        for _ in 0..burst {
-            if started.get() == burst {
-                break;
-            }
-            corona::yield_now();
-        }
-        assert_eq!(started.get(), burst);
-        let peak = rss_bytes();
-        tx.send(true).unwrap();
-        for h in handles {
-            assert_eq!(corona::co_await!(h).unwrap(), 3);
-        }
+        let peak = coroutine_burst(burst, big(), touch, rss_bytes);
         settle_pool();
         (start, peak, rss_bytes())
     });
