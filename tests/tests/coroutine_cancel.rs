@@ -194,3 +194,56 @@ fn a_coroutine_dropped_inside_another_unwinds_outside_of_any_coroutine() {
     assert_eq!(futures::executor::block_on(outer), "outer finished");
     assert_eq!(seen.get(), Some((false, Some(Err(NotInCoroutine)))));
 }
+
+#[test]
+fn a_destructor_of_a_dropped_coroutine_never_sees_the_dropping_coroutines_waker() {
+    // A ready future awaited in the destructor is polled with a waker of its own (there is no
+    // executor behind a dropped coroutine), never with the Context of the coroutine that
+    // happens to drop it: that coroutine's task must not be woken by it.
+    struct WakesAndIsReady;
+    impl Future for WakesAndIsReady {
+        type Output = u8;
+        fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<u8> {
+            cx.waker().wake_by_ref();
+            Poll::Ready(5)
+        }
+    }
+    struct AwaitsInDrop(Rc<Cell<Option<u8>>>);
+    impl Drop for AwaitsInDrop {
+        fn drop(&mut self) {
+            self.0.set(Some(co_await!(WakesAndIsReady)));
+        }
+    }
+    struct CountingWaker(std::sync::atomic::AtomicUsize);
+    impl std::task::Wake for CountingWaker {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let seen = Rc::new(Cell::new(None));
+    let guard = AwaitsInDrop(seen.clone());
+    let mut outer = Coroutine::new(move || {
+        let mut inner = Coroutine::new(move || {
+            let _guard = guard;
+            co_await!(PendingForever(()));
+        });
+        let first = co_await!(future::poll_fn(|cx| Poll::Ready(
+            Pin::new(&mut inner).poll(cx)
+        )));
+        assert!(first.is_pending(), "the inner coroutine must be waiting");
+        drop(inner);
+    });
+    let wakes = std::sync::Arc::new(CountingWaker(0.into()));
+    let waker = std::task::Waker::from(wakes.clone());
+    let polled = Pin::new(&mut outer).poll(&mut std::task::Context::from_waker(&waker));
+    assert!(polled.is_ready());
+    assert_eq!(seen.get(), Some(5), "the destructor got the ready value");
+    assert_eq!(
+        wakes.0.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the destructor woke the dropping coroutine's task"
+    );
+}
