@@ -6,13 +6,19 @@
 //! only stores that address; what it points to, and when it is set, is the switch protocol's
 //! business (`raw.rs`), which is why the address is opaque here.
 //!
-//! * Code that runs on a coroutine stack only reads and writes the cell through [`get`] and
-//!   [`set`], which are never inlined, so no thread-local address computed before a stack
-//!   switch is reused after it.
-//! * Only the poller's [`Restore`] touches the cell directly: a resume returns on the thread
-//!   that called it, so the address it uses is this thread's.
+//! Code that runs on a coroutine stack must never reuse a thread-local address (or value)
+//! computed before a stack switch. Two implementations keep that promise:
+//!
+//! * **x86-64 Linux**: the cell is a thread-local variable of corona's own, defined and
+//!   accessed in assembly ([`cell`]). Each access is one `fs`-relative `mov` inside an `asm!`
+//!   block, which the compiler treats as having side effects: it can neither merge two of them
+//!   nor move one across a call, so every access finds this thread's cell afresh, and can be
+//!   inlined into `co_await!` (a ready future then costs the caller no call at all).
+//! * **Elsewhere** (or with `RUSTFLAGS="--cfg corona_portable_context"`): a `thread_local!`
+//!   read and written by [`get`] and [`set`], which are never inlined, so the address is
+//!   computed inside a call made after the switch. Only the poller's [`Restore`] touches the
+//!   cell directly: a resume returns on the thread that called it.
 
-use core::cell::Cell;
 use core::ptr;
 
 /// What the cell holds: [`NONE`], [`UNWINDING`], or the address of the running coroutine's
@@ -27,23 +33,137 @@ pub(crate) const NONE: Current = ptr::null();
 /// stack can have.)
 pub(crate) const UNWINDING: Current = ptr::dangling();
 
-thread_local! {
-    static CURRENT: Cell<Current> = const { Cell::new(NONE) };
-}
-
-/// What runs on this thread now.
-///
-/// Never inlined: after a stack switch the compiler must not reuse a thread-local address or
-/// value it computed before the switch.
-#[inline(never)]
+/// What runs on this thread now. Safe to call anywhere, also right after a stack switch.
+#[inline(always)]
 pub(crate) fn get() -> Current {
-    CURRENT.with(Cell::get)
+    cell::get()
 }
 
-/// Records what runs on this thread now.
-#[inline(never)]
+/// Records what runs on this thread now. Safe to call anywhere, also right after a stack
+/// switch.
+#[inline(always)]
 pub(crate) fn set(current: Current) {
-    CURRENT.with(|c| c.set(current));
+    cell::set(current);
+}
+
+#[cfg(all(
+    target_arch = "x86_64",
+    target_os = "linux",
+    not(corona_portable_context)
+))]
+mod cell {
+    //! The cell as an 8-byte thread-local of our own (`.tbss`, zero = [`NONE`](super::NONE)
+    //! in every new thread), addressed with the initial-exec model: the linker turns it into
+    //! a constant offset from `fs` in an executable, and it also works in a shared library
+    //! (static TLS). The symbol is hidden and carries corona's version, so two versions of
+    //! corona in one program do not clash.
+
+    use super::Current;
+
+    macro_rules! symbol {
+        () => {
+            concat!(
+                "__corona_current_coroutine_",
+                env!("CARGO_PKG_VERSION_MAJOR"),
+                "_",
+                env!("CARGO_PKG_VERSION_MINOR"),
+                "_",
+                env!("CARGO_PKG_VERSION_PATCH"),
+            )
+        };
+    }
+
+    core::arch::global_asm!(
+        ".pushsection .tbss,\"awT\",@nobits",
+        ".p2align 3",
+        concat!(".globl ", symbol!()),
+        concat!(".hidden ", symbol!()),
+        concat!(".type ", symbol!(), ",@object"),
+        concat!(".size ", symbol!(), ",8"),
+        concat!(symbol!(), ":"),
+        ".zero 8",
+        ".popsection",
+    );
+
+    /// Reads this thread's cell.
+    #[inline(always)]
+    pub(super) fn get() -> Current {
+        let current: Current;
+        // SAFETY: reads the 8 bytes of this thread's own cell, which the `global_asm!` above
+        // reserves in every thread's TLS block; nothing else writes them but `set`, on this
+        // thread. Not `pure`: the compiler must execute every read where it is written.
+        unsafe {
+            core::arch::asm!(
+                concat!("mov {cell}, qword ptr [rip + ", symbol!(), "@GOTTPOFF]"),
+                "mov {cell}, qword ptr fs:[{cell}]",
+                cell = out(reg) current,
+                options(nostack, preserves_flags, readonly),
+            );
+        }
+        current
+    }
+
+    /// Writes this thread's cell.
+    #[inline(always)]
+    pub(super) fn set(current: Current) {
+        // SAFETY: writes the 8 bytes of this thread's own cell (see `get`); no Rust object
+        // lives there, so no reference is invalidated.
+        unsafe {
+            core::arch::asm!(
+                concat!("mov {offset}, qword ptr [rip + ", symbol!(), "@GOTTPOFF]"),
+                "mov qword ptr fs:[{offset}], {current}",
+                offset = out(reg) _,
+                current = in(reg) current,
+                options(nostack, preserves_flags),
+            );
+        }
+    }
+
+    /// The poller's side reads the cell the same way.
+    pub(super) use get as get_here;
+    /// The poller's side writes the cell the same way.
+    pub(super) use set as set_here;
+}
+
+#[cfg(not(all(
+    target_arch = "x86_64",
+    target_os = "linux",
+    not(corona_portable_context)
+)))]
+mod cell {
+    //! The cell as a `thread_local!`. The compiler may compute its address once and reuse it
+    //! within a function, so code on a coroutine stack reaches it only through calls that are
+    //! never inlined ([`get`], [`set`]).
+
+    use super::{Current, NONE};
+    use core::cell::Cell;
+
+    thread_local! {
+        static CURRENT: Cell<Current> = const { Cell::new(NONE) };
+    }
+
+    #[inline(never)]
+    pub(super) fn get() -> Current {
+        cell::get_here()
+    }
+
+    #[inline(never)]
+    pub(super) fn set(current: Current) {
+        CURRENT.with(|c| c.set(current));
+    }
+
+    /// For the poller's side only: a resume returns on the thread that called it, so the
+    /// address computed before it is still this thread's.
+    #[inline(always)]
+    pub(super) fn get_here() -> Current {
+        cell::get_here()
+    }
+
+    /// For the poller's side only, like [`get_here`].
+    #[inline(always)]
+    pub(super) fn set_here(current: Current) {
+        CURRENT.with(|c| c.set(current));
+    }
 }
 
 /// Restores the previous "current coroutine" when dropped: on return, on suspend and while a
@@ -57,7 +177,7 @@ impl Restore {
     #[inline]
     pub(crate) fn save() -> Self {
         Restore {
-            previous: CURRENT.with(Cell::get),
+            previous: cell::get_here(),
         }
     }
 
@@ -68,7 +188,7 @@ impl Restore {
     #[inline(always)]
     pub(crate) fn save_and_set(next: Current) -> Self {
         let restore = Self::save();
-        CURRENT.with(|c| c.set(next));
+        cell::set_here(next);
         restore
     }
 
@@ -76,7 +196,7 @@ impl Restore {
     /// switched back to it (poller side).
     #[inline(always)]
     pub(crate) fn current(&self) -> Current {
-        CURRENT.with(Cell::get)
+        cell::get_here()
     }
 
     /// What was current before this resume: [`NONE`], [`UNWINDING`] or a frame's address.
@@ -90,18 +210,16 @@ impl Restore {
     #[inline]
     pub(crate) fn save_and_mark_unwinding() -> Self {
         let restore = Self::save();
-        CURRENT.with(|c| c.set(UNWINDING));
+        cell::set_here(UNWINDING);
         restore
     }
 }
 
 impl Drop for Restore {
-    /// Runs on the poller's side, after the resumed coroutine switched back to it: this
-    /// thread's own `CURRENT` is written directly, like [`Restore::save`] read it. Only the
-    /// coroutine side (after a suspend, on its own stack) goes through the non-inlined
-    /// [`set`].
+    /// Runs on the poller's side, after the resumed coroutine switched back to it, on the
+    /// thread that saved: the cell is written directly, like [`Restore::save`] read it.
     #[inline]
     fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.previous));
+        cell::set_here(self.previous);
     }
 }
