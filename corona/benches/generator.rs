@@ -1,7 +1,7 @@
 //! Generator items against `async-stream` items, measured in the same run.
 //!
-//! `cargo bench -p corona --bench generator`. Each case is timed 11 times; the median is
-//! printed per item, with the ratio corona / async-stream (below 1.0 means corona is faster)
+//! `cargo bench -p corona --bench generator`. Each case is timed 11 times, all cases back to
+//! back in each round; the median is printed per item, with the ratio corona / async-stream (below 1.0 means corona is faster)
 //! and the ratio to the floor: a bare corosensei resume + suspend round trip on a
 //! `DefaultStack`, the stack switch a generator item cannot do without, timed in the same run.
 //! Streams are polled by hand with a no-op waker, so only the stream's own cost is measured.
@@ -111,41 +111,75 @@ fn short_async_stream(streams: u64, cx: &mut Context<'_>) -> u64 {
     sum
 }
 
-/// Median nanoseconds per item of `case(n)`, over [`REPETITIONS`] runs after a warm-up.
-fn median_ns_per_item(case: fn(u64, &mut Context<'_>) -> u64, n: u64, items: u64) -> f64 {
+/// Nanoseconds per item of one run of `case(n)`.
+fn ns_per_item(case: fn(u64, &mut Context<'_>) -> u64, n: u64, items: u64) -> f64 {
     let waker = futures::task::noop_waker();
     let mut cx = Context::from_waker(&waker);
-    black_box(case(n, &mut cx));
-    support::median_of(REPETITIONS, || {
-        let start = Instant::now();
-        black_box(case(black_box(n), &mut cx));
-        start.elapsed().as_nanos() as f64 / items as f64
-    })
+    let start = Instant::now();
+    black_box(case(black_box(n), &mut cx));
+    start.elapsed().as_nanos() as f64 / items as f64
 }
 
-fn report(name: &str, corona_ns: f64, async_stream_ns: f64, floor_ns: f64) {
+/// Times every case of `cases` once per repetition, the cases back to back, after one
+/// warm-up round: the medians per case, and the median over repetitions of each case's time
+/// divided by the first case's time in the same repetition. On a noisy machine the paired
+/// ratio is steadier than a ratio of medians taken at different moments.
+fn interleaved(cases: &[(fn(u64, &mut Context<'_>) -> u64, u64, u64)]) -> (Vec<f64>, Vec<f64>) {
+    for &(case, n, items) in cases {
+        black_box(ns_per_item(case, n, items));
+    }
+    let rounds: Vec<Vec<f64>> = (0..REPETITIONS)
+        .map(|_| {
+            cases
+                .iter()
+                .map(|&(c, n, items)| ns_per_item(c, n, items))
+                .collect()
+        })
+        .collect();
+    let column = |i: usize| rounds.iter().map(|r| r[i]).collect::<Vec<_>>();
+    let medians = (0..cases.len())
+        .map(|i| support::median(column(i)))
+        .collect();
+    let ratios = (0..cases.len())
+        .map(|i| support::median(rounds.iter().map(|r| r[i] / r[0]).collect()))
+        .collect();
+    (medians, ratios)
+}
+
+fn report(name: &str, corona_ns: f64, async_stream_ns: f64, to_floor: f64) {
     println!(
         "{name:<34} corona {corona_ns:>7.2} ns/item   async-stream {async_stream_ns:>7.2} ns/item   \
-         ratio corona/async-stream {:.2}   corona/floor {:.2}",
+         ratio corona/async-stream {:.2}   corona/floor {to_floor:.2}",
         corona_ns / async_stream_ns,
-        corona_ns / floor_ns,
     );
 }
 
 fn main() {
     const LONG: u64 = 2_000_000;
     const SHORT: u64 = 100_000;
-    println!("median of {REPETITIONS} runs");
+    println!(
+        "median of {REPETITIONS} rounds; each round runs the floor and the cases back to back, \
+         and corona/floor is the median of the per-round ratios"
+    );
 
-    let floor = median_ns_per_item(long_raw_switch, LONG, LONG);
-    println!("floor: raw corosensei resume + suspend {floor:>7.2} ns/round trip");
-    let a = median_ns_per_item(long_async_stream, LONG, LONG);
-    let c = median_ns_per_item(long_corona, LONG, LONG);
-    report("one stream, 2M items", c, a, floor);
-    let c = median_ns_per_item(long_corona_nested, LONG, LONG);
-    report("  corona yielding from depth 8", c, a, floor);
-
-    let a = median_ns_per_item(short_async_stream, SHORT, SHORT * 10);
-    let c = median_ns_per_item(short_corona, SHORT, SHORT * 10);
-    report("100k streams of 10 items (+create)", c, a, floor);
+    let (ns, to_floor) = interleaved(&[
+        (long_raw_switch, LONG, LONG),
+        (long_async_stream, LONG, LONG),
+        (long_corona, LONG, LONG),
+        (long_corona_nested, LONG, LONG),
+        (short_async_stream, SHORT, SHORT * 10),
+        (short_corona, SHORT, SHORT * 10),
+    ]);
+    println!(
+        "floor: raw corosensei resume + suspend {:>7.2} ns/round trip",
+        ns[0]
+    );
+    report("one stream, 2M items", ns[2], ns[1], to_floor[2]);
+    report("  corona yielding from depth 8", ns[3], ns[1], to_floor[3]);
+    report(
+        "100k streams of 10 items (+create)",
+        ns[5],
+        ns[4],
+        to_floor[5],
+    );
 }

@@ -344,8 +344,9 @@ impl<T> Yielder<T> {
         // The consumer's `poll_next` takes the item out of here while we are suspended.
         let mut item = Some(item);
         let offered = Suspend::Yielded(NonNull::from(&mut item).cast());
-        // SAFETY: we run on this frame's own stack (`may_yield`: nothing nested runs on top
-        // of it) and not inside a `Future::poll` driven by `co_await!` (`driving` is clear).
+        // SAFETY: `may_yield` returned true just now: we run on this frame's own stack
+        // (nothing nested runs on top of it), not inside a `Future::poll` driven by
+        // `co_await!` (`driving` is clear), and the stack is not unwinding.
         unsafe { frame.suspend(offered) };
         debug_assert!(item.is_none(), "the generator's poll_next takes every item");
     }

@@ -234,7 +234,7 @@ struct Entered {
 
 impl Entered {
     /// `frame` is the suspended coroutine's frame, or null for a first resume (the trampoline
-    /// records its frame itself, with the non-inlined `context::set`).
+    /// records its frame itself, with `context::set`).
     #[inline(always)]
     fn switching_to(frame: *const Frame) -> Self {
         let restore = if frame.is_null() {
@@ -487,16 +487,19 @@ impl Frame {
     ///
     /// # Panics
     ///
-    /// While this coroutine's own stack unwinds ([`Frame::unwinding`]).
+    /// For [`Suspend::Pending`], while this coroutine's own stack unwinds
+    /// ([`Frame::unwinding`]).
     ///
     /// # Safety
     ///
     /// Must be called on this frame's own coroutine stack, i.e. `self` is the frame that
-    /// [`current`] returned, with no `Future::poll` of `co_await!` in between.
+    /// [`current`] returned, with no `Future::poll` of `co_await!` in between. For
+    /// [`Suspend::Yielded`], [`Frame::may_yield`] must have returned true just now (it also
+    /// checks for unwinding, so this does not check again on the generator's hot path).
     #[inline(always)]
     #[track_caller]
     pub(crate) unsafe fn suspend(&self, why: Suspend) {
-        if self.unwinding() {
+        if why == Suspend::Pending && self.unwinding() {
             cannot_wait_while_unwinding();
         }
         // `corona::scope` hook: before waiting, run the scope's ready children; if one of them
