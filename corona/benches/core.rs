@@ -1,8 +1,9 @@
 //! The core's costs against native async, measured in the same run.
 //!
 //! `cargo bench -p corona --bench core` prints, for each case, the median time per operation
-//! of native async and of corona (over 7 repetitions) and their ratio. Machines are noisy:
-//! compare ratios, not single times.
+//! of native async and of corona (over 7 repetitions, the two sides alternating) and the
+//! median of their per-repetition ratios. Machines are noisy: compare ratios, not single
+//! times.
 
 use std::future::Future;
 use std::hint::black_box;
@@ -17,21 +18,31 @@ mod support;
 
 const REPETITIONS: usize = 7;
 
-/// Median nanoseconds per operation of `run(ops)`, which performs `ops` operations.
-fn median_ns(ops: u64, mut run: impl FnMut(u64)) -> f64 {
-    run(ops / 10); // warm up: fill the stack pool, fault in pages
-    support::median_of(REPETITIONS, || {
-        let start = Instant::now();
-        run(ops);
-        start.elapsed().as_nanos() as f64 / ops as f64
-    })
+/// Nanoseconds per operation of `run(ops)`, which performs `ops` operations.
+fn ns_per_op(ops: u64, run: &mut impl FnMut(u64)) -> f64 {
+    let start = Instant::now();
+    run(ops);
+    start.elapsed().as_nanos() as f64 / ops as f64
 }
 
-fn report(case: &str, native: f64, corona: f64) {
-    println!(
-        "{case:<44} native {native:>8.1} ns   corona {corona:>8.1} ns   ratio {:>5.2}x",
-        corona / native
-    );
+/// Times `native` and `corona` alternately, [`REPETITIONS`] times each after a warm-up of
+/// each (which fills the stack pool and faults pages in), and prints the medians and the
+/// median of the per-repetition ratios: on a noisy machine, a ratio of two runs made one
+/// right after the other is steadier than a ratio of medians taken at different moments.
+fn compare(case: &str, ops: u64, mut native: impl FnMut(u64), mut corona: impl FnMut(u64)) {
+    native(ops / 10);
+    corona(ops / 10);
+    let (mut natives, mut coronas, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..REPETITIONS {
+        let n = ns_per_op(ops, &mut native);
+        let c = ns_per_op(ops, &mut corona);
+        natives.push(n);
+        coronas.push(c);
+        ratios.push(c / n);
+    }
+    let (native, corona) = (support::median(natives), support::median(coronas));
+    let ratio = support::median(ratios);
+    println!("{case:<44} native {native:>8.1} ns   corona {corona:>8.1} ns   ratio {ratio:>5.2}x");
 }
 
 /// Pending once (after waking itself), then ready.
@@ -73,7 +84,7 @@ fn await_pending_on_tokio() {
     // Both sides run as spawned tasks: a self-waking task goes to the back of the LocalSet's
     // queue, as a task waiting for I/O would, without a trip through the I/O driver.
     let (runtime, local) = local_set();
-    let native = median_ns(500_000, |n| {
+    let native = |n: u64| {
         local.block_on(&runtime, async move {
             let task = tokio::task::spawn_local(async move {
                 let mut sum = 0;
@@ -84,8 +95,8 @@ fn await_pending_on_tokio() {
             });
             task.await.unwrap()
         });
-    });
-    let corona = median_ns(500_000, |n| {
+    };
+    let corona = |n: u64| {
         local.block_on(&runtime, async move {
             let task = tokio::task::spawn_local(Coroutine::new(move || {
                 let mut sum = 0;
@@ -96,12 +107,17 @@ fn await_pending_on_tokio() {
             }));
             task.await.unwrap()
         });
-    });
-    report("await Pending-once future (tokio LocalSet)", native, corona);
+    };
+    compare(
+        "await Pending-once future (tokio LocalSet)",
+        500_000,
+        native,
+        corona,
+    );
 }
 
 fn await_pending_no_runtime() {
-    let native = median_ns(2_000_000, |n| {
+    let native = |n: u64| {
         spin(async move {
             let mut sum = 0;
             for _ in 0..n {
@@ -109,8 +125,8 @@ fn await_pending_no_runtime() {
             }
             black_box(sum)
         });
-    });
-    let corona = median_ns(2_000_000, |n| {
+    };
+    let corona = |n: u64| {
         spin(Coroutine::new(move || {
             let mut sum = 0;
             for _ in 0..n {
@@ -118,12 +134,17 @@ fn await_pending_no_runtime() {
             }
             black_box(sum)
         }));
-    });
-    report("await Pending-once future (no runtime)", native, corona);
+    };
+    compare(
+        "await Pending-once future (no runtime)",
+        2_000_000,
+        native,
+        corona,
+    );
 }
 
 fn await_ready() {
-    let native = median_ns(10_000_000, |n| {
+    let native = |n: u64| {
         spin(async move {
             let mut sum = 0;
             for i in 0..n {
@@ -131,8 +152,8 @@ fn await_ready() {
             }
             black_box(sum)
         });
-    });
-    let corona = median_ns(10_000_000, |n| {
+    };
+    let corona = |n: u64| {
         spin(Coroutine::new(move || {
             let mut sum = 0;
             for i in 0..n {
@@ -140,26 +161,27 @@ fn await_ready() {
             }
             black_box(sum)
         }));
-    });
-    report("await ready future", native, corona);
+    };
+    compare("await ready future", 10_000_000, native, corona);
 }
 
 fn create_and_complete() {
-    let native = median_ns(2_000_000, |n| {
+    let native = |n: u64| {
         for i in 0..n {
             // black_box keeps the allocation: LLVM may otherwise elide a box that never escapes.
             let fut: Pin<Box<dyn Future<Output = u64>>> =
                 black_box(Box::pin(async move { black_box(i) }));
             black_box(spin(fut));
         }
-    });
-    let corona = median_ns(2_000_000, |n| {
+    };
+    let corona = |n: u64| {
         for i in 0..n {
             black_box(spin(Coroutine::new(move || black_box(i))));
         }
-    });
-    report(
+    };
+    compare(
         "create + complete (Box::pin(async) / pooled)",
+        2_000_000,
         native,
         corona,
     );
@@ -168,7 +190,7 @@ fn create_and_complete() {
 fn mpsc_ping_pong() {
     let (runtime, local) = local_set();
     const MESSAGES: u64 = 100_000;
-    let native = median_ns(MESSAGES, |n| {
+    let native = |n: u64| {
         local.block_on(&runtime, async move {
             let (to_b, mut b_rx) = tokio::sync::mpsc::channel::<u64>(1);
             let (to_a, mut a_rx) = tokio::sync::mpsc::channel::<u64>(1);
@@ -184,8 +206,8 @@ fn mpsc_ping_pong() {
             drop(to_b);
             b.await.unwrap();
         });
-    });
-    let corona = median_ns(MESSAGES, |n| {
+    };
+    let corona = |n: u64| {
         local.block_on(
             &runtime,
             Coroutine::new(move || {
@@ -204,8 +226,13 @@ fn mpsc_ping_pong() {
                 co_await!(b).unwrap();
             }),
         );
-    });
-    report("tokio mpsc(1) ping-pong, per message", native, corona);
+    };
+    compare(
+        "tokio mpsc(1) ping-pong, per message",
+        MESSAGES,
+        native,
+        corona,
+    );
 }
 
 fn main() {
@@ -223,7 +250,10 @@ fn main() {
         ("create_complete", create_and_complete),
         ("mpsc_ping_pong", mpsc_ping_pong),
     ];
-    println!("corona core benchmark: median of {REPETITIONS} runs per case\n");
+    println!(
+        "corona core benchmark: median of {REPETITIONS} runs per case, native and corona \
+         alternating; the ratio is the median of the per-run ratios\n"
+    );
     for (name, case) in cases {
         if filter.as_deref().is_none_or(|f| name.contains(f)) {
             case();
