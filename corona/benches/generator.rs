@@ -120,11 +120,14 @@ fn ns_per_item(case: fn(u64, &mut Context<'_>) -> u64, n: u64, items: u64) -> f6
     start.elapsed().as_nanos() as f64 / items as f64
 }
 
+/// A case to time: the function, its `n`, and how many items one call produces.
+type Case = (fn(u64, &mut Context<'_>) -> u64, u64, u64);
+
 /// Times every case of `cases` once per repetition, the cases back to back, after one
 /// warm-up round: the medians per case, and the median over repetitions of each case's time
 /// divided by the first case's time in the same repetition. On a noisy machine the paired
 /// ratio is steadier than a ratio of medians taken at different moments.
-fn interleaved(cases: &[(fn(u64, &mut Context<'_>) -> u64, u64, u64)]) -> (Vec<f64>, Vec<f64>) {
+fn interleaved(cases: &[Case]) -> (Vec<f64>, Vec<f64>) {
     for &(case, n, items) in cases {
         black_box(ns_per_item(case, n, items));
     }

@@ -11,7 +11,9 @@
 //!   is RSS once all finished, minus start (what the stack pool keeps for a repeated
 //!   burst), then after `trim_stack_pool`. The `touch` side is the physical floor: first
 //!   touch of one fresh page per 256 KiB stack of one mapping, in the same kind of process;
-//!   the ratio that counts is corona / (native + touch).
+//!   the ratio that counts is corona / (native + touch). The `guarded` side adds what every
+//!   corona stack also needs, a guard page installed below it, the way corona installs it:
+//!   the floor of a guarded stack, and the ratio corona / (native + touch + guards).
 //! * `spawn-20k`: 20,000 concurrent `spawn_local` + one suspend (`yield_now`) + complete.
 //!
 //! Each child runs its case twice: "cold" is a fresh process (stacks are carved and first
@@ -19,6 +21,7 @@
 //! what the last burst needed).
 
 use std::cell::Cell;
+use std::ops::Range;
 use std::process::Command;
 use std::rc::Rc;
 use std::time::Instant;
@@ -145,8 +148,10 @@ async fn live(n: usize, corona: bool) -> Round {
 }
 
 /// The physical floor of `live(n)`'s stacks: one mapping of `n` 256 KiB stacks (address
-/// space only, as corona's slabs), and a first write to the top page of each.
-fn first_touch(n: usize) -> Round {
+/// space only, as corona's slabs), and a first write to the top page of each. With `guards`,
+/// also a guard page at the bottom of each stack, installed as corona does
+/// (`MADV_GUARD_INSTALL`, one `process_madvise` per 256 stacks): the floor of a guarded stack.
+fn first_touch(n: usize, guards: bool) -> Round {
     const STACK: usize = 256 * 1024;
     let len = n * STACK;
     let t0 = Clock::now();
@@ -163,15 +168,66 @@ fn first_touch(n: usize) -> Round {
     };
     assert_ne!(base, libc::MAP_FAILED);
     let base = base.cast::<u8>();
-    for i in 1..=n {
-        // SAFETY: `i * STACK - 64` is inside the mapping, which nothing else uses.
-        unsafe { base.add(i * STACK - 64).write_volatile(1) };
+    // In chunks of 256 stacks (corona's 64 MiB slab): guards, then the first touches, so the
+    // page tables the guards allocated are still in cache for the touches.
+    let pidfd = guards.then(own_pidfd);
+    for first in (0..n).step_by(256) {
+        let chunk = first..(first + 256).min(n);
+        if let Some(pidfd) = pidfd {
+            install_guards(pidfd, base, chunk.clone(), STACK);
+        }
+        for i in chunk {
+            // SAFETY: the top 64 bytes of stack `i`, inside the mapping; nothing else uses it.
+            unsafe { base.add((i + 1) * STACK - 64).write_volatile(1) };
+        }
+    }
+    if let Some(pidfd) = pidfd {
+        // SAFETY: our own descriptor, used by nothing else.
+        unsafe { libc::close(pidfd) };
     }
     let ns = Clock::now().since(t0);
     let (peak, pte) = (rss(), page_tables());
     // SAFETY: the whole mapping made above; nothing points into it any more.
     unsafe { libc::munmap(base.cast(), len) };
     (ns, peak, pte, rss_after())
+}
+
+/// A pidfd for this process, for `process_madvise`.
+fn own_pidfd() -> libc::c_int {
+    // SAFETY: `pidfd_open` of our own pid only creates a descriptor.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
+    assert!(fd >= 0, "pidfd_open: {}", std::io::Error::last_os_error());
+    fd as libc::c_int
+}
+
+/// Makes the lowest page of each stack in `stacks` (of `stack` bytes each, from `base`) a
+/// guard page, with one `process_madvise` call, as corona does when it carves a slab.
+fn install_guards(pidfd: libc::c_int, base: *mut u8, stacks: Range<usize>, stack: usize) {
+    const MADV_GUARD_INSTALL: libc::c_int = 102;
+    let ranges: Vec<libc::iovec> = stacks
+        .map(|i| libc::iovec {
+            // SAFETY: the lowest page of stack `i`, inside the mapping.
+            iov_base: unsafe { base.add(i * stack) }.cast(),
+            iov_len: 4096,
+        })
+        .collect();
+    // SAFETY: guards only pages of our own fresh mapping, which hold nothing.
+    let done = unsafe {
+        libc::syscall(
+            libc::SYS_process_madvise,
+            pidfd,
+            ranges.as_ptr(),
+            ranges.len(),
+            MADV_GUARD_INSTALL,
+            0,
+        )
+    };
+    assert_eq!(
+        done,
+        (ranges.len() * 4096) as libc::c_long,
+        "process_madvise(MADV_GUARD_INSTALL) needs Linux 6.13: {}",
+        std::io::Error::last_os_error()
+    );
 }
 
 async fn spawn_suspend_complete(n: usize, bursts: usize, corona: bool) -> Round {
@@ -218,8 +274,10 @@ fn child(case: &str, side: &str) {
     for _ in 0..2 {
         let (ns, peak, pte, after) = local.block_on(&rt, async {
             match (case, side) {
-                ("live-100k", "touch") => first_touch(100_000),
-                ("live-1m", "touch") => first_touch(1_000_000),
+                ("live-100k", "touch") => first_touch(100_000, false),
+                ("live-1m", "touch") => first_touch(1_000_000, false),
+                ("live-100k", "guarded") => first_touch(100_000, true),
+                ("live-1m", "guarded") => first_touch(1_000_000, true),
                 ("live-100k", _) => live(100_000, corona).await,
                 ("live-1m", _) => live(1_000_000, corona).await,
                 ("spawn-20k", _) => spawn_suspend_complete(20_000, 1, corona).await,
@@ -316,7 +374,7 @@ fn main() {
         }
         let live = case.starts_with("live");
         let sides: &[&str] = if live {
-            &["corona", "native", "touch"]
+            &["corona", "native", "touch", "guarded"]
         } else {
             &["corona", "native"]
         };
@@ -341,11 +399,14 @@ fn main() {
                     ct / nt
                 );
                 if live {
-                    let tt = pick(2, field);
+                    let (tt, gt) = (pick(2, field), pick(3, field));
                     print!(
-                        "; first touch {:.1} ms, corona / (native + touch) {:.2}x",
+                        "; first touch {:.1} ms, corona / (native + touch) {:.2}x; \
+                         touch + guards {:.1} ms, corona / (native + touch + guards) {:.2}x",
                         tt / 1e6,
-                        ct / (nt + tt)
+                        ct / (nt + tt),
+                        gt / 1e6,
+                        ct / (nt + gt)
                     );
                 }
                 println!();
@@ -391,11 +452,13 @@ fn main() {
                 trimmed = trimmed / MIB
             );
             println!(
-                "{:>18} cold wall times (s): corona [{}], native [{}], touch [{}]",
+                "{:>18} cold wall times (s): corona [{}], native [{}], touch [{}], touch + \
+                 guards [{}]",
                 "",
                 times(0),
                 times(1),
-                times(2)
+                times(2),
+                times(3)
             );
         }
     }
