@@ -144,7 +144,7 @@ mod cell {
 
     #[inline(never)]
     pub(super) fn get() -> Current {
-        cell::get_here()
+        CURRENT.with(Cell::get)
     }
 
     #[inline(never)]
@@ -156,7 +156,7 @@ mod cell {
     /// address computed before it is still this thread's.
     #[inline(always)]
     pub(super) fn get_here() -> Current {
-        cell::get_here()
+        CURRENT.with(Cell::get)
     }
 
     /// For the poller's side only, like [`get_here`].
@@ -221,5 +221,38 @@ impl Drop for Restore {
     #[inline]
     fn drop(&mut self) {
         cell::set_here(self.previous);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each thread has a cell of its own, empty when the thread starts, and a write is seen by
+    /// the next read on the same thread only. (In spawned threads: with `--test-threads=1`
+    /// the harness runs tests on one thread, and no test may leave a bogus frame behind.)
+    #[test]
+    fn each_thread_has_its_own_cell_starting_empty() {
+        std::thread::spawn(|| {
+            let fake: Current = ptr::without_provenance(0x1000);
+            assert_eq!(get(), NONE);
+            set(fake);
+            assert_eq!(get(), fake);
+            let other = std::thread::spawn(|| {
+                let at_start = get();
+                set(UNWINDING);
+                (at_start == NONE, get() == UNWINDING)
+            });
+            assert_eq!(other.join().unwrap(), (true, true));
+            assert_eq!(get(), fake, "another thread's write must not show here");
+            {
+                let _restore = Restore::save_and_set(UNWINDING);
+                assert_eq!(get(), UNWINDING);
+            }
+            assert_eq!(get(), fake, "Restore puts the saved value back");
+            set(NONE);
+        })
+        .join()
+        .unwrap();
     }
 }
