@@ -1,6 +1,6 @@
 //! Generator items against `async-stream` items, measured in the same run.
 //!
-//! `cargo bench -p corona --bench generator`. Each case is timed 11 times, all cases back to
+//! `cargo bench -p corona --bench generator`. Each case is timed 31 times, all cases back to
 //! back in each round; the median is printed per item, with the ratio corona / async-stream (below 1.0 means corona is faster)
 //! and the ratio to the floor: a bare corosensei resume + suspend round trip on a
 //! `DefaultStack`, the stack switch a generator item cannot do without, timed in the same run.
@@ -15,7 +15,7 @@ use futures::Stream;
 
 mod support;
 
-const REPETITIONS: usize = 11;
+const REPETITIONS: usize = 31;
 
 /// Polls `stream` to the end and sums its items.
 fn drain<S: Stream<Item = u64>>(stream: Pin<&mut S>, cx: &mut Context<'_>) -> u64 {

@@ -6,11 +6,12 @@
 //! A generator is a [`RawCoroutine`] whose body hands items over on its own stack. Each
 //! `poll_next` resumes the body with the poll's `Context`:
 //!
-//! * [`Yielder::yield_`] puts the item in an `Option<T>` in its own frame and suspends with
-//!   [`Suspend::Yielded`] carrying a pointer to it; `poll_next` takes the item out while the
-//!   body is suspended (the frame cannot change then) and returns `Ready(Some(item))`. No
-//!   allocation per generator or per item. If the generator is dropped instead, the item is
-//!   still in that `Option` and is dropped when the stack unwinds.
+//! * [`Yielder::yield_`] keeps the item in its own frame (a `ManuallyDrop<T>`) and suspends
+//!   with [`Suspend::Yielded`] carrying a pointer to it; `poll_next` moves the item out while
+//!   the body is suspended (the frame cannot change then) and returns `Ready(Some(item))`.
+//!   The move happens in the very `poll_next` whose resume the body suspended from, so every
+//!   item is moved out exactly once and `yield_` never drops it. No allocation per generator
+//!   or per item.
 //! * [`co_await!`](crate::co_await) on a pending future suspends with [`Suspend::Pending`]
 //!   after the future registered the poll's waker; `poll_next` returns `Pending`.
 //! * The body returning ends the stream: `Ready(None)`, then `None` forever
@@ -27,6 +28,7 @@
 
 use core::fmt;
 use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
 use core::pin::Pin;
 use core::ptr::NonNull;
 use core::task::{Context, Poll};
@@ -207,14 +209,12 @@ impl<T> Stream for Generator<T> {
             Step::Suspended(Suspend::Yielded(offered)) => {
                 // SAFETY: only this generator's own `Yielder<T>` suspends its coroutine with
                 // `Yielded` (`yield_` checks that its frame is the running one, and the body
-                // gets no other `Yielder` for that frame), pointing to an `Option<T>` in
-                // `yield_`'s frame on the coroutine's stack. The coroutine stays suspended, so
-                // that frame is alive and nothing else touches the `Option` until we resume it.
-                let item = unsafe { offered.cast::<Option<T>>().as_mut().take() };
-                match item {
-                    Some(item) => Poll::Ready(Some(item)),
-                    None => unreachable!("corona: a generator yielded without an item"),
-                }
+                // gets no other `Yielder` for that frame), pointing to a `ManuallyDrop<T>` in
+                // `yield_`'s frame on the coroutine's stack, which holds an item and never
+                // drops it. The coroutine stays suspended, so that frame is alive and nothing
+                // else touches the item; this is the one read of it (a `Yielded` suspend
+                // returns nowhere else, and `yield_` never reads the item again).
+                Poll::Ready(Some(unsafe { offered.cast::<T>().read() }))
             }
             Step::Suspended(Suspend::Pending) => Poll::Pending,
             Step::Done(()) => {
@@ -341,14 +341,15 @@ impl<T> Yielder<T> {
         if !frame.may_yield() {
             cannot_yield(self.frame);
         }
-        // The consumer's `poll_next` takes the item out of here while we are suspended.
-        let mut item = Some(item);
-        let offered = Suspend::Yielded(NonNull::from(&mut item).cast());
+        // The consumer's `poll_next` moves the item out of here while we are suspended, before
+        // it returns, every time: so this frame never drops it (not even if the generator is
+        // dropped at this suspend, which unwinds from here).
+        let item = ManuallyDrop::new(item);
+        let offered = Suspend::Yielded(NonNull::from(&item).cast());
         // SAFETY: `may_yield` returned true just now: we run on this frame's own stack
         // (nothing nested runs on top of it), not inside a `Future::poll` driven by
         // `co_await!` (`driving` is clear), and the stack is not unwinding.
         unsafe { frame.suspend(offered) };
-        debug_assert!(item.is_none(), "the generator's poll_next takes every item");
     }
 }
 

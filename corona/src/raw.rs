@@ -50,9 +50,10 @@ pub(crate) type Resume = *mut Context<'static>;
 pub(crate) enum Suspend {
     /// It waits for a future that returned `Pending`; the waker has been registered.
     Pending,
-    /// A generator body offers an item: a pointer to an `Option<T>` holding it, on the
+    /// A generator body offers an item: a pointer to it (a `ManuallyDrop<T>`) on the
     /// suspended coroutine's stack, valid until the coroutine is resumed. Only a generator's
-    /// own `Yielder<T>` suspends with it, and only its `Generator<T>` resumes that coroutine.
+    /// own `Yielder<T>` suspends with it, and only its `Generator<T>` resumes that coroutine,
+    /// which moves the item out as soon as the resume returns.
     /// (`NonNull`, so that `Suspend` is one word and a resume's result stays in registers:
     /// a two-word `Suspend` cost ~4 ns per coroutine in `create + complete`.)
     Yielded(NonNull<()>),
