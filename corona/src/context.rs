@@ -9,7 +9,7 @@
 //! Code that runs on a coroutine stack must never reuse a thread-local address (or value)
 //! computed before a stack switch. Two implementations keep that promise:
 //!
-//! * **x86-64 Linux**: the cell is a thread-local variable of corona's own, defined and
+//! * **x86-64 Linux** (64-bit pointers): the cell is a thread-local variable of corona's own, defined and
 //!   accessed in assembly ([`cell`]). Each access is one `fs`-relative `mov` inside an `asm!`
 //!   block, which the compiler treats as having side effects: it can neither merge two of them
 //!   nor move one across a call, so every access finds this thread's cell afresh, and can be
@@ -48,6 +48,7 @@ pub(crate) fn set(current: Current) {
 
 #[cfg(all(
     target_arch = "x86_64",
+    target_pointer_width = "64",
     target_os = "linux",
     not(corona_portable_context)
 ))]
@@ -55,34 +56,26 @@ mod cell {
     //! The cell as an 8-byte thread-local of our own (`.tbss`, zero = [`NONE`](super::NONE)
     //! in every new thread), addressed with the initial-exec model: the linker turns it into
     //! a constant offset from `fs` in an executable, and it also works in a shared library
-    //! (static TLS). The symbol is hidden and carries corona's version, so two versions of
-    //! corona in one program do not clash.
+    //! (static TLS). Its symbol is hidden and named after [`ANCHOR`]'s mangled name, which
+    //! is unique to this build of corona: two copies of corona in one program (two versions,
+    //! or one version from two sources) get two cells.
 
     use super::Current;
 
-    macro_rules! symbol {
-        () => {
-            concat!(
-                "__corona_current_coroutine_",
-                env!("CARGO_PKG_VERSION_MAJOR"),
-                "_",
-                env!("CARGO_PKG_VERSION_MINOR"),
-                "_",
-                env!("CARGO_PKG_VERSION_PATCH"),
-            )
-        };
-    }
+    /// Never read: only its symbol name is used, to name the cell.
+    static ANCHOR: u8 = 0;
 
     core::arch::global_asm!(
         ".pushsection .tbss,\"awT\",@nobits",
         ".p2align 3",
-        concat!(".globl ", symbol!()),
-        concat!(".hidden ", symbol!()),
-        concat!(".type ", symbol!(), ",@object"),
-        concat!(".size ", symbol!(), ",8"),
-        concat!(symbol!(), ":"),
+        ".globl {anchor}_current",
+        ".hidden {anchor}_current",
+        ".type {anchor}_current,@object",
+        ".size {anchor}_current,8",
+        "{anchor}_current:",
         ".zero 8",
         ".popsection",
+        anchor = sym ANCHOR,
     );
 
     /// Reads this thread's cell.
@@ -94,9 +87,10 @@ mod cell {
         // thread. Not `pure`: the compiler must execute every read where it is written.
         unsafe {
             core::arch::asm!(
-                concat!("mov {cell}, qword ptr [rip + ", symbol!(), "@GOTTPOFF]"),
+                "mov {cell}, qword ptr [rip + {anchor}_current@GOTTPOFF]",
                 "mov {cell}, qword ptr fs:[{cell}]",
                 cell = out(reg) current,
+                anchor = sym ANCHOR,
                 options(nostack, preserves_flags, readonly),
             );
         }
@@ -110,10 +104,11 @@ mod cell {
         // lives there, so no reference is invalidated.
         unsafe {
             core::arch::asm!(
-                concat!("mov {offset}, qword ptr [rip + ", symbol!(), "@GOTTPOFF]"),
+                "mov {offset}, qword ptr [rip + {anchor}_current@GOTTPOFF]",
                 "mov qword ptr fs:[{offset}], {current}",
                 offset = out(reg) _,
                 current = in(reg) current,
+                anchor = sym ANCHOR,
                 options(nostack, preserves_flags),
             );
         }
@@ -127,6 +122,7 @@ mod cell {
 
 #[cfg(not(all(
     target_arch = "x86_64",
+    target_pointer_width = "64",
     target_os = "linux",
     not(corona_portable_context)
 )))]
