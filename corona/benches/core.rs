@@ -148,7 +148,7 @@ fn await_ready() {
         spin(async move {
             let mut sum = 0;
             for i in 0..n {
-                sum += async { black_box(i) }.await;
+                sum += async move { black_box(i) }.await;
             }
             black_box(sum)
         });
@@ -157,7 +157,7 @@ fn await_ready() {
         spin(Coroutine::new(move || {
             let mut sum = 0;
             for i in 0..n {
-                sum += co_await!(async { black_box(i) });
+                sum += co_await!(async move { black_box(i) });
             }
             black_box(sum)
         }));

@@ -131,7 +131,6 @@ impl<T> RawCoroutine<T> {
             let frame = Frame {
                 suspend_to,
                 cx: Cell::new(cx),
-                driving: Cell::new(false),
                 nested: Cell::new(0),
                 panicking_at_resume: Cell::new(std::thread::panicking()),
                 scope: Cell::new(None), // `corona::scope` hook: none open yet
@@ -338,11 +337,13 @@ pub(crate) struct Frame {
     ///
     /// It is only valid until the coroutine suspends again: every resume overwrites it before
     /// the body runs, and nothing reads it after a suspend without that.
+    ///
+    /// Null while `co_await!` has lent it to the `poll` of the future it drives ([`Lent`]):
+    /// a `co_await!` that finds it null was called from that `poll` and must not suspend
+    /// (the caller is not prepared to be frozen mid-poll, and would use its `Context` after a
+    /// later resume replaced it), so it panics instead. Taking the pointer out is the flag:
+    /// no separate field to set and clear on every await.
     cx: Cell<*mut Context<'static>>,
-    /// True while `co_await!` is inside the `poll` of the future it drives. A `co_await!` that
-    /// finds it set was called from that `poll` and must not suspend (the caller is not
-    /// prepared to be frozen mid-poll), so it panics instead.
-    driving: Cell<bool>,
     /// How many coroutines this one's code is resuming (or unwinding) right now: nonzero while
     /// another coroutine's stack runs on top of this one's. Maintained by [`Entered`], so that
     /// `Yielder::yield_` can tell that its generator is the running coroutine without reading
@@ -396,10 +397,11 @@ impl Frame {
         (self as *const Frame).cast()
     }
 
-    /// Whether `co_await!` is inside the `poll` of the future it drives on this frame.
+    /// Whether `co_await!` is inside the `poll` of the future it drives on this frame: it
+    /// has lent the frame's `Context` out.
     #[inline(always)]
     pub(crate) fn driving(&self) -> bool {
-        self.driving.get()
+        self.cx.get().is_null()
     }
 
     /// Whether this coroutine's own stack is unwinding: a panic began after its last resume.
@@ -461,22 +463,23 @@ impl Frame {
     #[inline(always)]
     #[track_caller]
     unsafe fn poll_until_ready<F: Future, const GIVE_UP: bool>(&self, fut: F) -> Option<F::Output> {
-        if self.driving.get() {
-            reentrant_await();
-        }
         let mut fut = pin!(fut);
         loop {
             let polled = {
-                let _driving = Driving::start(self);
+                let lent = Lent::take(self);
+                if lent.cx.is_null() {
+                    reentrant_await();
+                }
                 // SAFETY: `cx` was stored by the poll that resumed this coroutine, which is
-                // still on the stack of the thread below us: we have not suspended since.
-                let cx = unsafe { &mut *self.cx.get() };
+                // still on the stack of the thread below us: we have not suspended since. It
+                // is lent to this poll alone: the frame holds null until `lent` is dropped.
+                let cx = unsafe { &mut *lent.cx };
                 fut.as_mut().poll(cx)
             };
             match polled {
                 Poll::Ready(out) => return Some(out),
                 Poll::Pending if GIVE_UP && self.unwinding() => return None,
-                // SAFETY: forwarded from this function's contract; `driving` is clear again.
+                // SAFETY: forwarded from this function's contract; `cx` is back in the frame.
                 Poll::Pending => unsafe { self.suspend(Suspend::Pending) },
             }
         }
@@ -527,25 +530,30 @@ impl Frame {
     /// stack not unwinding. Reads only the frame (and std's panic count), no thread-local.
     #[inline(always)]
     pub(crate) fn may_yield(&self) -> bool {
-        self.nested.get() == 0 && !self.driving.get() && !self.unwinding()
+        self.nested.get() == 0 && !self.driving() && !self.unwinding()
     }
 }
 
-/// Marks the frame as inside a `Future::poll` until dropped, even if the poll panics.
-struct Driving<'a>(&'a Frame);
+/// The frame's `Context`, taken out for one `Future::poll` and put back when dropped, even if
+/// the poll panics. Meanwhile the frame holds null: [`Frame::driving`].
+struct Lent<'a> {
+    frame: &'a Frame,
+    /// What the frame held: null if it was already lent (a `co_await!` inside a driven poll).
+    cx: *mut Context<'static>,
+}
 
-impl<'a> Driving<'a> {
+impl<'a> Lent<'a> {
     #[inline(always)]
-    fn start(frame: &'a Frame) -> Self {
-        frame.driving.set(true);
-        Driving(frame)
+    fn take(frame: &'a Frame) -> Self {
+        let cx = frame.cx.replace(core::ptr::null_mut());
+        Lent { frame, cx }
     }
 }
 
-impl Drop for Driving<'_> {
+impl Drop for Lent<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        self.0.driving.set(false);
+        self.frame.cx.set(self.cx);
     }
 }
 
