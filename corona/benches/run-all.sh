@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark of BENCHMARKS.md in one run, into one log file:
-#   cargo bench -p corona   core, generator, io, pool, stacks, scope (plain harnesses)
-#   corona/benches/http.sh  HTTP servers under wrk (needs `wrk`; skipped, and said so, without)
+#   cargo bench -p corona           core, generator, io, pool, stacks, scope (plain harnesses)
+#   corona/benches/instructions.sh  instructions per operation of the hot paths (valgrind)
+#   corona/benches/http.sh          HTTP servers under wrk (needs `wrk`; skipped, and said so)
 # The log starts with the machine (CPUs, model, kernel, memory, load) so that figures and the
 # machine they came from stay together. Run it on an otherwise idle machine: it takes several
 # minutes (the million-coroutine case alone about a minute per side and repetition).
@@ -27,6 +28,14 @@ for bench in core generator io pool stacks scope; do
   echo "## cargo bench -p corona --bench $bench" | tee -a "$LOG"
   cargo bench --quiet -p corona --bench "$bench" 2>&1 | tee -a "$LOG"
 done
+
+echo | tee -a "$LOG"
+echo "## corona/benches/instructions.sh" | tee -a "$LOG"
+if command -v valgrind >/dev/null; then
+  corona/benches/instructions.sh 2>&1 | tee -a "$LOG"
+else
+  echo "skipped: needs valgrind" | tee -a "$LOG"
+fi
 
 echo | tee -a "$LOG"
 echo "## corona/benches/http.sh" | tee -a "$LOG"
