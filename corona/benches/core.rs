@@ -8,13 +8,12 @@
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
 use corona::{co_await, Coroutine};
-use futures::task::noop_waker_ref;
 
 mod support;
+use support::{spin, PendingOnce};
 
 const REPETITIONS: usize = 7;
 
@@ -43,33 +42,6 @@ fn compare(case: &str, ops: u64, mut native: impl FnMut(u64), mut corona: impl F
     let (native, corona) = (support::median(natives), support::median(coronas));
     let ratio = support::median(ratios);
     println!("{case:<44} native {native:>8.1} ns   corona {corona:>8.1} ns   ratio {ratio:>5.2}x");
-}
-
-/// Pending once (after waking itself), then ready.
-struct PendingOnce(bool);
-
-impl Future for PendingOnce {
-    type Output = u64;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
-        if self.0 {
-            Poll::Ready(1)
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
-/// Polls `fut` to completion with a no-op waker (every future here wakes itself).
-fn spin<F: Future>(fut: F) -> F::Output {
-    let mut fut = std::pin::pin!(fut);
-    let mut cx = Context::from_waker(noop_waker_ref());
-    loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
 }
 
 fn local_set() -> (tokio::runtime::Runtime, tokio::task::LocalSet) {

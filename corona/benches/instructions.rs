@@ -16,32 +16,8 @@ use corona::{co_await, Coroutine, Yielder};
 use futures::task::noop_waker_ref;
 use futures::Stream;
 
-/// Pending once (after waking itself), then ready.
-struct PendingOnce(bool);
-
-impl Future for PendingOnce {
-    type Output = u64;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
-        if self.0 {
-            Poll::Ready(1)
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
-/// Polls `fut` to completion with a no-op waker (every future here wakes itself).
-fn spin<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(noop_waker_ref());
-    loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-}
+mod support;
+use support::{spin, PendingOnce};
 
 /// Polls `stream` to the end by hand and sums its items.
 fn drain<S: Stream<Item = u64>>(stream: S) -> u64 {

@@ -29,21 +29,18 @@ for bench in core generator io pool stacks scope; do
   cargo bench --quiet -p corona --bench "$bench" 2>&1 | tee -a "$LOG"
 done
 
-echo | tee -a "$LOG"
-echo "## corona/benches/instructions.sh" | tee -a "$LOG"
-if command -v valgrind >/dev/null; then
-  corona/benches/instructions.sh 2>&1 | tee -a "$LOG"
-else
-  echo "skipped: needs valgrind" | tee -a "$LOG"
-fi
-
-echo | tee -a "$LOG"
-echo "## corona/benches/http.sh" | tee -a "$LOG"
-if command -v wrk >/dev/null; then
-  corona/benches/http.sh 2>&1 | tee -a "$LOG"
-else
-  echo "skipped: needs wrk (apt-get install wrk)" | tee -a "$LOG"
-fi
+# A script that needs a tool the machine may lack: run it, or say it was skipped and why.
+script_needing() { # tool script [how to get the tool]
+  echo | tee -a "$LOG"
+  echo "## $2" | tee -a "$LOG"
+  if command -v "$1" >/dev/null; then
+    "$2" 2>&1 | tee -a "$LOG"
+  else
+    echo "skipped: needs $1${3:+ ($3)}" | tee -a "$LOG"
+  fi
+}
+script_needing valgrind corona/benches/instructions.sh
+script_needing wrk corona/benches/http.sh "apt-get install wrk"
 
 echo | tee -a "$LOG"
 echo "# load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$LOG"
