@@ -2,12 +2,13 @@
 //! current coroutine, cut short by an [`Interrupt`] or a timeout.
 
 use std::io;
-use std::task::{Context, Poll};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use super::errors;
 use super::Interrupt;
-use crate::raw::Current;
+use crate::raw::{Current, Frame};
 
 /// What may end a wait early.
 #[derive(Clone, Copy, Default)]
@@ -31,8 +32,8 @@ pub(super) fn wait_io<R>(
     // future that `co_await!` drives this is an error, not a panic. A wait while this
     // coroutine's own stack unwinds (it panicked, or it is being dropped) would be refused
     // with a panic inside a destructor, an abort: fail the call instead, destructors ignore
-    // such errors. Past this check `await_future` cannot fail.
-    match crate::raw::current() {
+    // such errors. Past this check waiting on `frame` cannot fail.
+    let frame = match crate::raw::current() {
         Current::Running(frame) => {
             // SAFETY: `current` returned the frame of the coroutine running on this stack.
             let frame = unsafe { &*frame };
@@ -42,14 +43,50 @@ pub(super) fn wait_io<R>(
             if frame.driving() {
                 return Err(errors::not_in_coroutine());
             }
+            frame
         }
         Current::Unwinding => return Err(errors::unwinding()),
         Current::None => return Err(errors::not_in_coroutine()),
-    }
+    };
     if limits.timeout.is_none() && limits.interrupt.is_none() {
-        return retry_interrupted(|| crate::await_future(std::future::poll_fn(&mut poll)));
+        return retry_interrupted(|| wait(frame, &mut poll));
     }
-    wait_limited(limits, poll)
+    wait_limited(frame, limits, poll)
+}
+
+/// Waits for `poll` on `frame`, the frame `wait_io` found: no second thread-local read.
+fn wait<R>(frame: &Frame, poll: impl FnMut(&mut Context<'_>) -> Poll<R>) -> R {
+    // SAFETY: `frame` is the running coroutine's frame, found by `wait_io` on this stack;
+    // this code runs on that stack, so it is still the current one after every suspend, and
+    // no `Future::poll` of `co_await!` is in between (`wait_io` checked `driving`).
+    unsafe { frame.wait(std::future::poll_fn(poll)) }
+}
+
+/// `BufRead::fill_buf` of both `Blocking` types, over tokio's or futures' `poll_fill_buf`:
+/// waits until `inner` has data (or is at its end) and returns its own buffer, no copy.
+///
+/// The returned slice borrows `inner` for as long as the caller's `&mut self`, which a closure
+/// passed to `poll_fn` cannot hand out. So it waits for readiness first, keeping only the
+/// length, then takes the slice with a second poll. The data is buffered and nothing was
+/// consumed, so an `AsyncBufRead` returns that same buffer at once without touching the
+/// underlying I/O; it registers no waker, which is why a no-op one is enough. Every later wait
+/// polls with the coroutine's real waker again.
+pub(super) fn fill_buf<'a, T: Unpin>(
+    inner: &'a mut T,
+    limits: Limits<'_>,
+    poll_fill_buf: impl for<'b> Fn(Pin<&'b mut T>, &mut Context<'_>) -> Poll<io::Result<&'b [u8]>>,
+) -> io::Result<&'a [u8]> {
+    let available = wait_io(limits, |cx| {
+        poll_fill_buf(Pin::new(&mut *inner), cx).map_ok(<[u8]>::len)
+    })?;
+    if available == 0 {
+        return Ok(&[]); // the end of the stream: no need to poll it again
+    }
+    let mut cx = Context::from_waker(Waker::noop());
+    match poll_fill_buf(Pin::new(inner), &mut cx) {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(errors::lost_buffer()),
+    }
 }
 
 fn retry_interrupted<R>(mut wait: impl FnMut() -> io::Result<R>) -> io::Result<R> {
@@ -63,6 +100,7 @@ fn retry_interrupted<R>(mut wait: impl FnMut() -> io::Result<R>) -> io::Result<R
 
 /// [`wait_io`] with an interrupt or a timeout.
 fn wait_limited<R>(
+    frame: &Frame,
     limits: Limits<'_>,
     mut poll: impl FnMut(&mut Context<'_>) -> Poll<io::Result<R>>,
 ) -> io::Result<R> {
@@ -75,7 +113,7 @@ fn wait_limited<R>(
     #[cfg(not(feature = "tokio"))]
     debug_assert!(limits.timeout.is_none(), "timeouts need the tokio feature");
     retry_interrupted(|| {
-        crate::await_future(std::future::poll_fn(|cx| {
+        wait(frame, |cx| {
             if let Poll::Ready(result) = poll(cx) {
                 return Poll::Ready(result);
             }
@@ -89,7 +127,7 @@ fn wait_limited<R>(
                 return Poll::Ready(Err(err));
             }
             Poll::Pending
-        }))
+        })
     })
 }
 

@@ -3,12 +3,10 @@
 
 use std::io::{self, BufRead, IoSlice, IoSliceMut, Read, Seek, SeekFrom, Write};
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
 
 use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 
-use super::errors::lost_buffer;
-use super::wait_io::{wait_io, Limits};
+use super::wait_io::{self, wait_io, Limits};
 use super::Interrupt;
 
 /// A `std::io` view of a `futures::io` reader, writer or file (smol, async-std, or tokio's
@@ -171,20 +169,8 @@ impl<T: AsyncBufRead + Unpin> BufRead for BlockingFutures<T> {
     /// Waits until the inner reader has data (or is at its end) and returns the inner
     /// reader's own buffer: no copy.
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        // As in `Blocking::fill_buf`: wait keeping only the length, then borrow the buffer,
-        // which a ready `AsyncBufRead` returns again at once without registering a waker.
         let (inner, limits) = self.with_limits();
-        let available = wait_io(limits, |cx| {
-            Pin::new(&mut *inner).poll_fill_buf(cx).map_ok(<[u8]>::len)
-        })?;
-        if available == 0 {
-            return Ok(&[]);
-        }
-        let mut cx = Context::from_waker(Waker::noop());
-        match Pin::new(&mut self.inner).poll_fill_buf(&mut cx) {
-            Poll::Ready(result) => result,
-            Poll::Pending => Err(lost_buffer()),
-        }
+        wait_io::fill_buf(inner, limits, T::poll_fill_buf)
     }
 
     fn consume(&mut self, amt: usize) {

@@ -2,12 +2,11 @@
 
 use std::io::{self, BufRead, IoSlice, Read, Seek, SeekFrom, Write};
 use std::pin::Pin;
-use std::task::{ready, Context, Poll, Waker};
+use std::task::{ready, Poll};
 
 use tokio::io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite, ReadBuf};
 
-use super::errors::lost_buffer;
-use super::wait_io::{wait_io, Limits};
+use super::wait_io::{self, wait_io, Limits};
 use super::Blocking;
 
 impl<T: AsyncRead + Unpin> Read for Blocking<T> {
@@ -46,25 +45,8 @@ impl<T: AsyncBufRead + Unpin> BufRead for Blocking<T> {
     /// Waits until the inner reader has data (or is at its end) and returns the inner
     /// reader's own buffer: no copy.
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        // The returned slice borrows `self.inner` for as long as `&mut self`, which a closure
-        // passed to `poll_fn` cannot hand out. So wait for readiness first, keeping only the
-        // length...
         let (inner, limits) = self.for_read();
-        let available = wait_io(limits, |cx| {
-            Pin::new(&mut *inner).poll_fill_buf(cx).map_ok(<[u8]>::len)
-        })?;
-        if available == 0 {
-            return Ok(&[]); // the end of the stream: no need to poll it again
-        }
-        // ...then take the slice with a second poll. The data is buffered and nothing was
-        // consumed, so an `AsyncBufRead` returns that same buffer at once without touching
-        // the underlying I/O; it registers no waker, which is why a no-op one is enough. Every
-        // later wait polls with the coroutine's real waker again.
-        let mut cx = Context::from_waker(Waker::noop());
-        match Pin::new(&mut self.inner).poll_fill_buf(&mut cx) {
-            Poll::Ready(result) => result,
-            Poll::Pending => Err(lost_buffer()),
-        }
+        wait_io::fill_buf(inner, limits, T::poll_fill_buf)
     }
 
     fn consume(&mut self, amt: usize) {
