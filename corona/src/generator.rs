@@ -37,7 +37,7 @@ use futures_core::stream::{FusedStream, Stream};
 
 use crate::coroutine::StaysOnItsThread;
 use crate::raw::{self, Current, Frame, RawCoroutine, Step, Suspend};
-use crate::stack::{self, DEFAULT_STACK_SIZE};
+use crate::stack::DEFAULT_STACK_SIZE;
 
 /// Creates a [`Generator`]: a stream whose items are produced by `body`, which runs as a
 /// coroutine on its own stack and hands out items with [`Yielder::yield_`].
@@ -158,7 +158,7 @@ impl<T: 'static> Generator<T> {
     where
         F: FnOnce(&Yielder<T>) + 'static,
     {
-        let raw = RawCoroutine::new(stack::normalize(bytes), move |frame: &Frame| {
+        let raw = RawCoroutine::new(bytes, move |frame: &Frame| {
             let yielder = Yielder {
                 frame,
                 _items: PhantomData,
