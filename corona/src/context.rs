@@ -21,8 +21,8 @@
 
 use core::ptr;
 
-/// What the cell holds: [`NONE`], [`UNWINDING`], or the address of the running coroutine's
-/// frame.
+/// What the cell holds: [`NONE`], [`UNWINDING`], [`LENT`], or the address of the running
+/// coroutine's frame.
 pub(crate) type Current = *const ();
 
 /// No coroutine runs on this thread right now.
@@ -32,6 +32,11 @@ pub(crate) const NONE: Current = ptr::null();
 /// executor behind the code that runs now. (The dangling address 1, which no frame on a real
 /// stack can have.)
 pub(crate) const UNWINDING: Current = ptr::dangling();
+
+/// The running coroutine's `co_await!` has lent its `Context` to the `Future::poll` of the
+/// future it drives, and that poll runs now: nothing may suspend the coroutine until it
+/// returns. (The address 2, which no frame can have either; every tag is below every frame.)
+pub(crate) const LENT: Current = ptr::without_provenance(2);
 
 /// What runs on this thread now. Safe to call anywhere, also right after a stack switch.
 #[inline(always)]
@@ -78,38 +83,60 @@ mod cell {
         anchor = sym ANCHOR,
     );
 
+    /// The cell's offset from the thread pointer (`fs`): the same in every thread, fixed once
+    /// the program is loaded. Only the `fs`-relative access in [`get`] and [`set`] finds
+    /// *this* thread's cell, so the compiler may compute the offset once and keep it (across
+    /// a stack switch too): it is a constant, not a thread-local address.
+    #[inline(always)]
+    fn offset() -> usize {
+        let offset: usize;
+        // SAFETY: loads the offset the dynamic linker stored in the GOT before any code ran
+        // (in an executable, the static linker turns the load into an immediate). That slot
+        // never changes afterwards, so the asm is a pure function of nothing: `pure, nomem`.
+        unsafe {
+            core::arch::asm!(
+                "mov {offset}, qword ptr [rip + {anchor}_current@GOTTPOFF]",
+                offset = out(reg) offset,
+                anchor = sym ANCHOR,
+                options(pure, nomem, nostack, preserves_flags),
+            );
+        }
+        offset
+    }
+
     /// Reads this thread's cell.
     #[inline(always)]
     pub(super) fn get() -> Current {
-        let current: Current;
+        let current: usize;
         // SAFETY: reads the 8 bytes of this thread's own cell, which the `global_asm!` above
         // reserves in every thread's TLS block; nothing else writes them but `set`, on this
-        // thread. Not `pure`: the compiler must execute every read where it is written.
+        // thread. Not `pure`: the compiler must execute every read where it is written, and
+        // keep it in order with every `set` (both have side effects). `nomem`: no memory the
+        // compiler knows of is read; the cell is only ever accessed through these two blocks.
         unsafe {
             core::arch::asm!(
-                "mov {cell}, qword ptr [rip + {anchor}_current@GOTTPOFF]",
-                "mov {cell}, qword ptr fs:[{cell}]",
-                cell = out(reg) current,
-                anchor = sym ANCHOR,
-                options(nostack, preserves_flags, readonly),
+                "mov {current}, qword ptr fs:[{offset}]",
+                current = lateout(reg) current,
+                offset = in(reg) offset(),
+                options(nostack, preserves_flags, nomem),
             );
         }
-        current
+        // The address `set` stored, with the provenance it exposed there.
+        core::ptr::with_exposed_provenance(current)
     }
 
     /// Writes this thread's cell.
     #[inline(always)]
     pub(super) fn set(current: Current) {
         // SAFETY: writes the 8 bytes of this thread's own cell (see `get`); no Rust object
-        // lives there, so no reference is invalidated.
+        // lives there, so no reference is invalidated, and `nomem` holds as for `get`. Only
+        // the address goes in, as an integer: `get` turns it back into a pointer.
         unsafe {
             core::arch::asm!(
-                "mov {offset}, qword ptr [rip + {anchor}_current@GOTTPOFF]",
                 "mov qword ptr fs:[{offset}], {current}",
-                offset = out(reg) _,
-                current = in(reg) current,
-                anchor = sym ANCHOR,
-                options(nostack, preserves_flags),
+                offset = in(reg) offset(),
+                current = in(reg) current.expose_provenance(),
+                options(nostack, preserves_flags, nomem),
             );
         }
     }
@@ -193,12 +220,6 @@ impl Restore {
     #[inline(always)]
     pub(crate) fn current(&self) -> Current {
         cell::get_here()
-    }
-
-    /// What was current before this resume: [`NONE`], [`UNWINDING`] or a frame's address.
-    #[inline(always)]
-    pub(crate) fn previous(&self) -> Current {
-        self.previous
     }
 
     /// Remembers the current coroutine and marks this thread as unwinding a dropped coroutine

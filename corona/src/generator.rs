@@ -18,10 +18,9 @@
 //!   ([`FusedStream`]).
 //!
 //! A `Yielded` suspend must only ever reach the generator's own `poll_next`. So `yield_`
-//! checks that its generator is the running coroutine (no coroutine nested on top of it: a
-//! counter on the generator's frame, kept by every resume) and that it is not inside the
-//! `Future::poll` of a future `co_await!` drives; otherwise it panics instead of handing an
-//! item to the wrong poller.
+//! checks that its generator is the thread's current coroutine: not one nested on top of it,
+//! and not inside the `Future::poll` of a future `co_await!` drives (the thread-local says
+//! `Lent` then); otherwise it panics instead of handing an item to the wrong poller.
 //!
 //! The `Yielder` is only lent to the body (`&'a Yielder<T>` for a lifetime the body cannot
 //! name) and is `!Send`, so it cannot outlive the body or leave its thread.
@@ -334,10 +333,9 @@ impl<T> Yielder<T> {
         // SAFETY: the yielder is only lent to the body, for a lifetime the body cannot name,
         // and the frame sits below the body on the generator's stack: it is alive.
         let frame = unsafe { &*self.frame };
-        // The hot check reads only the frame. `nested == 0` means no coroutine runs on top of
-        // the generator's: code that holds this yielder (the body, what it calls, coroutines
-        // it resumes or drops, scope children it drives) then runs on the generator's own
-        // stack, so the generator is the running coroutine.
+        // Code that holds this yielder (the body, what it calls, coroutines it resumes or
+        // drops, scope children it drives) may run on another stack, or inside a driven poll:
+        // only where the thread's current coroutine is this generator's may it suspend.
         if !frame.may_yield() {
             cannot_yield(self.frame);
         }
@@ -348,7 +346,7 @@ impl<T> Yielder<T> {
         let offered = Suspend::Yielded(NonNull::from(&item).cast());
         // SAFETY: `may_yield` returned true just now: we run on this frame's own stack
         // (nothing nested runs on top of it), not inside a `Future::poll` driven by
-        // `co_await!` (`driving` is clear), and the stack is not unwinding.
+        // `co_await!` (the current coroutine is not `Lent`), and the stack is not unwinding.
         unsafe { frame.suspend(offered) };
     }
 }
@@ -359,20 +357,10 @@ impl<T> Yielder<T> {
 #[track_caller]
 fn cannot_yield(frame: *const Frame) -> ! {
     match raw::current() {
-        Current::Running(current) if core::ptr::eq(current, frame) => {
-            // SAFETY: `current` returned this frame, so its coroutine runs now and the frame
-            // at the bottom of its stack is alive.
-            let frame = unsafe { &*current };
-            if frame.driving() {
-                yield_inside_poll();
-            }
-            if frame.unwinding() {
-                yield_while_unwinding();
-            }
-            // `may_yield` refused, so a coroutine is nested on top of this one.
-            yield_from_nested_coroutine()
-        }
+        // `may_yield` refused its own running frame: the stack unwinds.
+        Current::Running(current) if core::ptr::eq(current, frame) => yield_while_unwinding(),
         Current::Running(_) => yield_from_nested_coroutine(),
+        Current::Lent => yield_inside_poll(),
         Current::Unwinding => yield_while_unwinding(),
         Current::None => yield_outside_of_the_generator(),
     }

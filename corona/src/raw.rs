@@ -12,7 +12,8 @@
 //!    the frame's address since the first suspend), and then returns out of
 //!    [`Frame::suspend`], which has nothing left to do.
 //! 3. **wait**: `co_await!` finds the frame ([`current`]) and [`Frame::wait`]s: it polls the
-//!    future with that `Context`. `Ready` returns the output with no switch at all.
+//!    future with that `Context`, marking the thread [`context::LENT`] meanwhile. `Ready`
+//!    returns the output with no switch at all.
 //! 4. **suspend**: on `Pending`, [`Frame::suspend`] switches back to the poller. `resume`
 //!    returns [`Step::Suspended`], its [`Restore`] puts the previous current coroutine back,
 //!    and the poll returns `Pending`. The future registered the waker; the next poll resumes
@@ -131,7 +132,6 @@ impl<T> RawCoroutine<T> {
             let frame = Frame {
                 suspend_to,
                 cx: Cell::new(cx),
-                nested: Cell::new(0),
                 panicking_at_resume: Cell::new(std::thread::panicking()),
                 scope: Cell::new(None), // `corona::scope` hook: none open yet
             };
@@ -176,7 +176,7 @@ impl<T> RawCoroutine<T> {
             frame.cx.set(cx);
             frame.panicking_at_resume.set(std::thread::panicking());
         }
-        let _entered = Entered::switching_to(frame);
+        let _restore = Restore::save_and_set(frame.cast());
         Self::step(self.inner.resume(core::ptr::null_mut()))
     }
 
@@ -184,15 +184,15 @@ impl<T> RawCoroutine<T> {
     /// thread's current coroutine itself.
     #[inline(always)]
     fn first_resume(&mut self, cx: *mut Context<'static>) -> Step<T> {
-        let entered = Entered::switching_to(core::ptr::null());
+        let restore = Restore::save();
         let result = self.inner.resume(cx);
         if let CoroutineResult::Yield(_) = result {
             // The body suspended through `Frame::suspend`, on its own stack with no coroutine
             // nested on top, so the thread's current coroutine is its frame (the trampoline
             // recorded it, and every nested resume put it back).
-            self.frame = FramePtr(entered.restore.current().cast());
+            self.frame = FramePtr(restore.current().cast());
         }
-        drop(entered);
+        drop(restore);
         Self::step(result)
     }
 
@@ -223,57 +223,6 @@ fn polled_after_completion() -> ! {
     panic!("corona: a coroutine was polled again after it completed (returned or panicked)")
 }
 
-/// The thread's "current coroutine" for the duration of one resume (or of unwinding a dropped
-/// coroutine): puts the previous one back when dropped, also when a panic unwinds out of the
-/// resume. While it lives, the coroutine that was current (the one whose code called the
-/// resume, if any) counts one more [`Frame::nested`] coroutine, so its `Yielder::yield_`
-/// refuses to suspend it from the nested coroutine's stack.
-struct Entered {
-    restore: Restore,
-}
-
-impl Entered {
-    /// `frame` is the suspended coroutine's frame, or null for a first resume (the trampoline
-    /// records its frame itself, with `context::set`).
-    #[inline(always)]
-    fn switching_to(frame: *const Frame) -> Self {
-        let restore = if frame.is_null() {
-            Restore::save()
-        } else {
-            Restore::save_and_set(frame.cast())
-        };
-        Self::count_nested(&restore, 1);
-        Entered { restore }
-    }
-
-    /// Marks the thread as unwinding a dropped coroutine ([`context::UNWINDING`]).
-    #[inline(always)]
-    fn unwinding() -> Self {
-        let restore = Restore::save_and_mark_unwinding();
-        Self::count_nested(&restore, 1);
-        Entered { restore }
-    }
-
-    #[inline(always)]
-    fn count_nested(restore: &Restore, delta: u32) {
-        if let Current::Running(previous) = classify(restore.previous()) {
-            // SAFETY: `previous` is the frame of the coroutine that is running on this thread
-            // and called us: its stack is below ours, so the frame is alive until we return.
-            let previous = unsafe { &*previous };
-            previous
-                .nested
-                .set(previous.nested.get().wrapping_add(delta));
-        }
-    }
-}
-
-impl Drop for Entered {
-    #[inline(always)]
-    fn drop(&mut self) {
-        Self::count_nested(&self.restore, u32::MAX); // wrapping: minus one
-    }
-}
-
 impl<T> Drop for RawCoroutine<T> {
     #[inline]
     fn drop(&mut self) {
@@ -282,7 +231,7 @@ impl<T> Drop for RawCoroutine<T> {
         if inner.done() {
             give_back(inner);
         } else {
-            unwind_and_give_back(inner, self.frame.0);
+            unwind_and_give_back(inner);
         }
     }
 }
@@ -298,24 +247,15 @@ fn give_back<T>(inner: corosensei::Coroutine<Resume, Suspend, T, Stack>) {
 /// reach, then returns the stack to the pool. Meanwhile the thread is marked
 /// [`context::UNWINDING`]: `co_await!` in the body's destructors can only poll once.
 ///
-/// `frame` is the body's frame, or null if it never started. It is marked as having a nested
-/// coroutine for good: a `Yielder::yield_` in a destructor on the unwinding stack must not
-/// suspend it (it panics instead), even when `unwinding` cannot tell (the coroutine was last
-/// resumed during a panic).
+/// The thread's current coroutine is never the unwinding one's frame meanwhile, so a
+/// `Yielder::yield_` in a destructor on the unwinding stack cannot suspend it (it panics
+/// instead), even when `Frame::unwinding` cannot tell (the coroutine was last resumed during a
+/// panic).
 #[cold]
 #[inline(never)]
-fn unwind_and_give_back<T>(
-    mut inner: corosensei::Coroutine<Resume, Suspend, T, Stack>,
-    frame: *const Frame,
-) {
-    if !frame.is_null() {
-        // SAFETY: the body started and has not finished, so its frame is alive; the body is
-        // suspended, so nothing else uses the frame now.
-        let frame = unsafe { &*frame };
-        frame.nested.set(frame.nested.get().wrapping_add(1));
-    }
+fn unwind_and_give_back<T>(mut inner: corosensei::Coroutine<Resume, Suspend, T, Stack>) {
     let unwound = {
-        let _entered = Entered::unwinding();
+        let _unwinding = Restore::save_and_mark_unwinding();
         // A body that caught the cancellation (`catch_unwind` around a wait) and then
         // panicked makes this panic; the stack goes back to the pool all the same.
         panic::catch_unwind(AssertUnwindSafe(|| inner.force_unwind()))
@@ -337,18 +277,7 @@ pub(crate) struct Frame {
     ///
     /// It is only valid until the coroutine suspends again: every resume overwrites it before
     /// the body runs, and nothing reads it after a suspend without that.
-    ///
-    /// Null while `co_await!` has lent it to the `poll` of the future it drives ([`Lent`]):
-    /// a `co_await!` that finds it null was called from that `poll` and must not suspend
-    /// (the caller is not prepared to be frozen mid-poll, and would use its `Context` after a
-    /// later resume replaced it), so it panics instead. Taking the pointer out is the flag:
-    /// no separate field to set and clear on every await.
     cx: Cell<*mut Context<'static>>,
-    /// How many coroutines this one's code is resuming (or unwinding) right now: nonzero while
-    /// another coroutine's stack runs on top of this one's. Maintained by [`Entered`], so that
-    /// `Yielder::yield_` can tell that its generator is the running coroutine without reading
-    /// the thread-local. (Also set for good while this coroutine's own stack is force-unwound.)
-    pub(crate) nested: Cell<u32>,
     /// Whether the thread was already panicking when this coroutine was last resumed (a
     /// destructor running during some panic may drive a new coroutine to completion). A
     /// panic that began since is unwinding this coroutine's own stack, and then it must not
@@ -367,7 +296,13 @@ pub(crate) enum Current {
     None,
     /// A suspended coroutine is being dropped and its stack unwound: there is no executor.
     Unwinding,
-    /// The frame of the coroutine that runs now, at the bottom of the current stack.
+    /// The code runs inside the `Future::poll` of a future that `co_await!` drives (see
+    /// [`Frame::wait`]): it must not suspend the coroutine. The caller of `poll` is not
+    /// prepared to be frozen mid-poll, and would use its `Context` after a later resume
+    /// replaced it.
+    Lent,
+    /// The frame of the coroutine that runs now, at the bottom of the current stack, free to
+    /// suspend: no other coroutine runs on top of it and no driven poll is in between.
     Running(*const Frame),
 }
 
@@ -380,13 +315,21 @@ pub(crate) fn current() -> Current {
 /// What a value of the thread-local means.
 #[inline(always)]
 fn classify(current: context::Current) -> Current {
-    // One comparison on the hot path: both tags are below every real address.
-    if current.addr() > context::UNWINDING.addr() {
+    // One comparison on the hot path: every tag is below every real address.
+    if current.addr() > context::LENT.addr() {
         Current::Running(current.cast())
-    } else if current == context::NONE {
-        Current::None
     } else {
-        Current::Unwinding
+        classify_tag(current)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn classify_tag(tag: context::Current) -> Current {
+    match tag {
+        context::NONE => Current::None,
+        context::UNWINDING => Current::Unwinding,
+        _ => Current::Lent,
     }
 }
 
@@ -395,13 +338,6 @@ impl Frame {
     #[inline(always)]
     pub(crate) fn address(&self) -> context::Current {
         (self as *const Frame).cast()
-    }
-
-    /// Whether `co_await!` is inside the `poll` of the future it drives on this frame: it
-    /// has lent the frame's `Context` out.
-    #[inline(always)]
-    pub(crate) fn driving(&self) -> bool {
-        self.cx.get().is_null()
     }
 
     /// Whether this coroutine's own stack is unwinding: a panic began after its last resume.
@@ -417,12 +353,13 @@ impl Frame {
     }
 
     /// Polls `fut` with the `Context` of the poll that resumed this coroutine until it is
-    /// ready, suspending the coroutine on every `Pending`.
+    /// ready, suspending the coroutine on every `Pending`. During each poll the thread is
+    /// marked [`context::LENT`] ([`Current::Lent`]): code inside `Future::poll` finds no
+    /// coroutine it may suspend.
     ///
     /// # Panics
     ///
-    /// Inside the `Future::poll` of a future this frame is driving, and on `Pending` while
-    /// this coroutine's own stack unwinds.
+    /// On `Pending` while this coroutine's own stack unwinds.
     ///
     /// # Safety
     ///
@@ -439,10 +376,6 @@ impl Frame {
 
     /// [`Frame::wait`], except that where it would have to suspend while this coroutine's
     /// stack unwinds it gives up and returns `None` instead of panicking.
-    ///
-    /// # Panics
-    ///
-    /// Inside the `Future::poll` of a future this frame is driving.
     ///
     /// # Safety
     ///
@@ -466,14 +399,12 @@ impl Frame {
         let mut fut = pin!(fut);
         loop {
             let polled = {
-                let lent = Lent::take(self);
-                if lent.cx.is_null() {
-                    reentrant_await();
-                }
                 // SAFETY: `cx` was stored by the poll that resumed this coroutine, which is
                 // still on the stack of the thread below us: we have not suspended since. It
-                // is lent to this poll alone: the frame holds null until `lent` is dropped.
-                let cx = unsafe { &mut *lent.cx };
+                // is lent to this poll alone: until `_lent` is dropped, nothing can suspend
+                // this coroutine or reach its `Context` (`current` says `Lent`).
+                let cx = unsafe { &mut *self.cx.get() };
+                let _lent = Lent::mark(self);
                 fut.as_mut().poll(cx)
             };
             match polled {
@@ -525,42 +456,41 @@ impl Frame {
     }
 
     /// Whether `Yielder::yield_` may suspend this coroutine now, i.e. whether it is the
-    /// running coroutine and in a state to suspend: no coroutine nested on top of it
-    /// ([`Frame::nested`]), not inside a `Future::poll` driven by `co_await!`, and its own
-    /// stack not unwinding. Reads only the frame (and std's panic count), no thread-local.
+    /// running coroutine and in a state to suspend: the thread's current coroutine (so no
+    /// coroutine runs on top of it and no `Future::poll` driven by `co_await!` is in
+    /// between), and its own stack not unwinding.
     #[inline(always)]
     pub(crate) fn may_yield(&self) -> bool {
-        self.nested.get() == 0 && !self.driving() && !self.unwinding()
+        context::get() == self.address() && !self.unwinding()
     }
 }
 
-/// The frame's `Context`, taken out for one `Future::poll` and put back when dropped, even if
-/// the poll panics. Meanwhile the frame holds null: [`Frame::driving`].
+/// Marks the thread [`context::LENT`] for one `Future::poll` of a future `co_await!` drives,
+/// and makes `frame` the current coroutine again when dropped, even if the poll panics.
 struct Lent<'a> {
     frame: &'a Frame,
-    /// What the frame held: null if it was already lent (a `co_await!` inside a driven poll).
-    cx: *mut Context<'static>,
 }
 
 impl<'a> Lent<'a> {
     #[inline(always)]
-    fn take(frame: &'a Frame) -> Self {
-        let cx = frame.cx.replace(core::ptr::null_mut());
-        Lent { frame, cx }
+    fn mark(frame: &'a Frame) -> Self {
+        context::set(context::LENT);
+        Lent { frame }
     }
 }
 
 impl Drop for Lent<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        self.frame.cx.set(self.cx);
+        context::set(self.frame.address());
     }
 }
 
+/// What `co_await!` does where it finds [`Current::Lent`].
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn reentrant_await() -> ! {
+pub(crate) fn reentrant_await() -> ! {
     panic!(
         "corona: co_await! was called from inside the poll() of a future that co_await! is \
          driving. A Future::poll must not suspend its caller: return Poll::Pending from it, \

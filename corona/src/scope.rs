@@ -162,10 +162,8 @@ where
         Current::Running(frame) => unsafe { &*frame },
         Current::None => scope_outside_of_a_coroutine(),
         Current::Unwinding => scope_in_a_dropped_coroutine(),
+        Current::Lent => scope_inside_poll(),
     };
-    if frame.driving() {
-        scope_inside_poll();
-    }
     let scope = Scope {
         core: Core::new(frame),
         _scope: PhantomData,

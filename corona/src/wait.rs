@@ -56,6 +56,7 @@ pub fn await_future<F: IntoFuture>(fut: F) -> F::Output {
         // SAFETY: `current` returned the frame of the coroutine running on this stack.
         Current::Running(frame) => unsafe { (*frame).wait(fut.into_future()) },
         Current::None => outside_of_a_coroutine(),
+        Current::Lent => raw::reentrant_await(),
         Current::Unwinding => match poll_once_without_executor(fut.into_future()) {
             Some(out) => out,
             None => cannot_wait_in_a_dropped_coroutine(),
@@ -118,6 +119,7 @@ pub fn try_await<F: IntoFuture>(fut: F) -> Result<F::Output, NotInCoroutine> {
         // SAFETY: `current` returned the frame of the coroutine running on this stack.
         Current::Running(frame) => unsafe { (*frame).try_wait(fut.into_future()) },
         Current::None => None,
+        Current::Lent => raw::reentrant_await(),
         Current::Unwinding => poll_once_without_executor(fut.into_future()),
     };
     out.ok_or(NotInCoroutine)
@@ -140,9 +142,9 @@ pub fn in_coroutine() -> bool {
         Current::Running(frame) => {
             // SAFETY: `current` returned the frame of the coroutine running on this stack.
             let frame = unsafe { &*frame };
-            !frame.driving() && !frame.unwinding()
+            !frame.unwinding()
         }
-        Current::None | Current::Unwinding => false,
+        Current::None | Current::Unwinding | Current::Lent => false,
     }
 }
 

@@ -40,13 +40,10 @@ pub(super) fn wait_io<R>(
             if frame.unwinding() {
                 return Err(errors::unwinding());
             }
-            if frame.driving() {
-                return Err(errors::not_in_coroutine());
-            }
             frame
         }
         Current::Unwinding => return Err(errors::unwinding()),
-        Current::None => return Err(errors::not_in_coroutine()),
+        Current::None | Current::Lent => return Err(errors::not_in_coroutine()),
     };
     if limits.timeout.is_none() && limits.interrupt.is_none() {
         return retry_interrupted(|| wait(frame, &mut poll));
@@ -58,7 +55,7 @@ pub(super) fn wait_io<R>(
 fn wait<R>(frame: &Frame, poll: impl FnMut(&mut Context<'_>) -> Poll<R>) -> R {
     // SAFETY: `frame` is the running coroutine's frame, found by `wait_io` on this stack;
     // this code runs on that stack, so it is still the current one after every suspend, and
-    // no `Future::poll` of `co_await!` is in between (`wait_io` checked `driving`).
+    // no `Future::poll` of `co_await!` is in between (`current` said `Running`, not `Lent`).
     unsafe { frame.wait(std::future::poll_fn(poll)) }
 }
 
