@@ -174,7 +174,11 @@ impl<T> RawCoroutine<T> {
             // bottom of its stack, and it is suspended: nothing on that stack runs now.
             let frame = unsafe { &*frame };
             frame.cx.set(cx);
-            frame.panicking_at_resume.set(std::thread::panicking());
+            // The body cleared the flag as it suspended (`Frame::suspend`): only a resume
+            // during a panic has anything to write, so the common one only reads the count.
+            if std::thread::panicking() {
+                frame.panicking_at_resume.set(true);
+            }
         }
         let _restore = Restore::save_and_set(frame.cast());
         Self::step(self.inner.resume(core::ptr::null_mut()))
@@ -282,6 +286,10 @@ pub(crate) struct Frame {
     /// destructor running during some panic may drive a new coroutine to completion). A
     /// panic that began since is unwinding this coroutine's own stack, and then it must not
     /// suspend: see [`Frame::unwinding`].
+    ///
+    /// Set by the first resume (in the trampoline), cleared by [`Frame::suspend`] just
+    /// before every suspend, and set again by the next [`RawCoroutine::resume`] only if the
+    /// thread is panicking then: the hot path writes it once, without reading the panic count.
     panicking_at_resume: Cell<bool>,
     /// `corona::scope` hook: the innermost scope open on this coroutine's stack, whose
     /// children [`Frame::suspend`] runs before this coroutine suspends for a pending future.
@@ -446,6 +454,8 @@ impl Frame {
                 return;
             }
         }
+        // The resume that ends this suspend sets it again if the thread panics by then.
+        self.panicking_at_resume.set(false);
         // SAFETY: the yielder lives on this stack, below the frame, for as long as the frame;
         // the caller guarantees we are running on that stack.
         unsafe { (*self.suspend_to).suspend(why) };

@@ -16,13 +16,27 @@ pub(super) use sys::page_size;
 /// keeps stacks instead, so that reusing one costs no syscall.
 #[derive(Debug)]
 pub(crate) struct Stack {
-    /// The highest address (exclusive): stacks grow down from here.
-    pub(super) top: usize,
+    /// The highest address (exclusive): stacks grow down from here. Kept as corosensei's
+    /// `StackPointer` (non-zero), so that handing it to every switch checks nothing.
+    top: StackPointer,
     /// Usable bytes: a multiple of the page size.
-    pub(super) size: usize,
+    size: usize,
 }
 
 impl Stack {
+    /// The stack of `size` usable bytes below `top`, which must be a slot's top (non-zero).
+    #[inline]
+    pub(super) fn new(top: usize, size: usize) -> Self {
+        let top = StackPointer::new(top).expect("a stack top is never address 0");
+        Stack { top, size }
+    }
+
+    /// The highest address (exclusive).
+    #[inline]
+    pub(super) fn top(&self) -> usize {
+        self.top.get()
+    }
+
     /// The usable size this stack was made for.
     #[inline]
     pub(crate) fn size(&self) -> usize {
@@ -32,7 +46,7 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        slab::release_slot(self.top, self.size);
+        slab::release_slot(self.top(), self.size);
     }
 }
 
@@ -44,12 +58,12 @@ impl Drop for Stack {
 unsafe impl corosensei::stack::Stack for Stack {
     #[inline]
     fn base(&self) -> StackPointer {
-        StackPointer::new(self.top).expect("a stack top is never address 0")
+        self.top
     }
 
     #[inline]
     fn limit(&self) -> StackPointer {
-        StackPointer::new(self.top - self.size - sys::page_size())
+        StackPointer::new(self.top() - self.size - sys::page_size())
             .expect("a stack is never mapped at address 0")
     }
 }

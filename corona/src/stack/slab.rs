@@ -91,7 +91,7 @@ pub(crate) fn allocate_many(size: usize, count: usize) -> Vec<Stack> {
         }
     }
     let page = sys::page_size();
-    let tops: Vec<usize> = stacks.iter().map(|s| s.top - page).collect();
+    let tops: Vec<usize> = stacks.iter().map(|s| s.top() - page).collect();
     sys::populate(&tops);
     stacks
 }
@@ -130,11 +130,11 @@ fn allocate_locked(alloc: &mut Allocator, size: usize) -> Stack {
         if run.count == 0 {
             idle.pop();
         }
-        return Stack { top, size };
+        return Stack::new(top, size);
     }
     let top = carve(alloc, at).unwrap_or_else(|err| allocation_failed(size, err));
     linux::register_with_valgrind(top, size);
-    Stack { top, size }
+    Stack::new(top, size)
 }
 
 /// A slot's length (guard page included) for stacks of `size` usable bytes, if it fits
@@ -233,7 +233,7 @@ pub(crate) fn release(stacks: Vec<Stack>) {
     let ranges: Vec<(usize, usize, usize)> = stacks
         .into_iter()
         .map(|stack| {
-            let (top, size) = (stack.top, stack.size);
+            let (top, size) = (stack.top(), stack.size());
             core::mem::forget(stack);
             (top - size, top, size)
         })
