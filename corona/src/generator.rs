@@ -94,6 +94,8 @@ where
 /// * **Lazy**: the body starts at the first `poll_next`.
 /// * **`!Send`**, like [`Coroutine`](crate::Coroutine): its stack never changes thread.
 /// * **Fused**: after the body returns (or panicked) `poll_next` returns `None` forever.
+///   The stack goes back to the pool when the body returns; after a panic, at the next
+///   poll or when the generator is dropped.
 /// * **Early drop** of a suspended generator unwinds its stack: every destructor on it
 ///   runs, at every depth, including the future it was waiting for.
 /// * **Panics** in the body resume out of `poll_next`, on the poller's thread.
@@ -190,7 +192,7 @@ impl<T> Generator<T> {
     /// # });
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.raw.is_none()
+        self.raw.as_ref().is_none_or(RawCoroutine::done)
     }
 }
 
@@ -200,11 +202,13 @@ impl<T> Stream for Generator<T> {
     #[inline(always)]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.get_mut();
-        if this.raw.is_none() {
-            return Poll::Ready(None);
-        }
-        let step = FinishOnPanic(&mut this.raw).resume(cx);
-        match step {
+        let raw = match &mut this.raw {
+            // A body that panicked is finished too (the panic went out of the poll that
+            // resumed it); its stack goes back to the pool now.
+            Some(raw) if !raw.done() => raw,
+            _ => return this.finished(),
+        };
+        match raw.resume(cx) {
             Step::Suspended(Suspend::Yielded(offered)) => {
                 // SAFETY: only this generator's own `Yielder<T>` suspends its coroutine with
                 // `Yielded` (`yield_` checks that its frame is the running one, and the body
@@ -216,12 +220,18 @@ impl<T> Stream for Generator<T> {
                 Poll::Ready(Some(unsafe { offered.cast::<T>().read() }))
             }
             Step::Suspended(Suspend::Pending) => Poll::Pending,
-            Step::Done(()) => {
-                // Drop it now: the stack goes back to the pool for the next coroutine.
-                this.raw = None;
-                Poll::Ready(None)
-            }
+            Step::Done(()) => this.finished(),
         }
+    }
+}
+
+impl<T> Generator<T> {
+    /// Ends the stream: drops the finished coroutine, whose stack goes back to the pool for
+    /// the next one.
+    #[cold]
+    fn finished(&mut self) -> Poll<Option<T>> {
+        self.raw = None;
+        Poll::Ready(None)
     }
 }
 
@@ -231,33 +241,11 @@ impl<T> FusedStream for Generator<T> {
     }
 }
 
-/// Resumes a generator's coroutine; if the body panics, the panic unwinds through here and
-/// drops the (finished) coroutine first, so that a later poll says `None` instead of resuming
-/// a dead coroutine.
-struct FinishOnPanic<'a>(&'a mut Option<RawCoroutine<()>>);
-
-impl FinishOnPanic<'_> {
-    #[inline(always)]
-    fn resume(self, cx: &mut Context<'_>) -> Step<()> {
-        let step = match self.0.as_mut() {
-            Some(raw) => raw.resume(cx),
-            None => unreachable!("corona: resumed a finished generator"),
-        };
-        core::mem::forget(self);
-        step
-    }
-}
-
-impl Drop for FinishOnPanic<'_> {
-    fn drop(&mut self) {
-        *self.0 = None;
-    }
-}
-
 impl<T> fmt::Debug for Generator<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.raw {
             None => "finished",
+            Some(raw) if raw.done() => "finished",
             Some(raw) if raw.started() => "suspended",
             Some(_) => "not started",
         };

@@ -58,6 +58,7 @@ fn a_coroutine_that_panicked_gives_its_stack_back_when_dropped() {
 
 #[test]
 fn a_generator_whose_body_panicked_is_finished_too() {
+    let before = corona::__private::stacks_in_use();
     let mut gen = corona::generator(|y: &corona::Yielder<u8>| {
         y.yield_(1);
         panic!("generator panic");
@@ -70,4 +71,9 @@ fn a_generator_whose_body_panicked_is_finished_too() {
         debug.contains("finished") && !debug.contains("suspended"),
         "{debug}"
     );
+    // Fused: the next poll ends the stream (it does not resume the dead stack), and gives
+    // the stack back to the pool.
+    assert_eq!(block_on_stream(&mut gen).next(), None);
+    assert_eq!(corona::__private::stacks_in_use(), before);
+    assert!(gen.is_finished());
 }
