@@ -58,8 +58,8 @@
 //! # Costs
 //!
 //! * Awaiting a future that is ready costs no switch: a thread-local read to find the
-//!   coroutine and the lending of its `Context` to the poll, well under a nanosecond more
-//!   than a native `.await`.
+//!   coroutine and a mark on that thread-local while the future's poll runs, under a
+//!   nanosecond more than a native `.await`.
 //! * Awaiting one that is pending costs two stack switches and the save and restore of the
 //!   current coroutine. Under a real executor that is lost in the executor's own work; it
 //!   only shows in a loop that does nothing else per await. Keep `co_await!` in the
