@@ -289,7 +289,8 @@ pub(crate) struct Frame {
     ///
     /// Set by the first resume (in the trampoline), cleared by [`Frame::suspend`] just
     /// before every suspend, and set again by the next [`RawCoroutine::resume`] only if the
-    /// thread is panicking then: the hot path writes it once, without reading the panic count.
+    /// thread is panicking then: outside a panic, a resume only reads the panic count and
+    /// the body writes one constant as it suspends.
     panicking_at_resume: Cell<bool>,
     /// `corona::scope` hook: the innermost scope open on this coroutine's stack, whose
     /// children [`Frame::suspend`] runs before this coroutine suspends for a pending future.
