@@ -43,7 +43,7 @@ fn touch_stack() -> u8 {
 
 /// Runs `BURST` coroutines at once, each touching `TOUCH` bytes of its stack, to the end.
 fn burst() {
-    corona_tests::coroutine_burst(BURST, corona::Builder::new(), touch_stack, || ());
+    corona_tests::coroutine_burst(BURST, corona::Builder::new(), touch_stack, 7, || ());
 }
 
 /// Checks that the memory the burst's stacks touched is still resident right after it

@@ -19,7 +19,7 @@ fn rss_falls_after_a_burst() {
         // Warm up the runtime's own allocations before measuring.
         corona::co_await!(corona::spawn_local(touch_stack)).unwrap();
         let start = rss_bytes();
-        let peak = coroutine_burst(BURST, corona::Builder::new(), touch_stack, rss_bytes);
+        let peak = coroutine_burst(BURST, corona::Builder::new(), touch_stack, 7, rss_bytes);
         // The pool keeps what the burst needed for a few seconds in case it repeats
         // (stack_decay.rs tests that); trim it to the limit now.
         corona::trim_stack_pool();
@@ -71,7 +71,7 @@ fn assert_pool_bound_after_burst(limit: usize, burst: usize, bytes: usize, touch
         // Warm up the runtime and the allocator's bookkeeping before measuring.
         corona::co_await!(tokio::task::spawn_local(big().build(touch))).unwrap();
         let start = rss_bytes();
-        let peak = coroutine_burst(burst, big(), touch, rss_bytes);
+        let peak = coroutine_burst(burst, big(), touch, 3, rss_bytes);
         settle_pool();
         (start, peak, rss_bytes())
     });
