@@ -419,7 +419,8 @@ impl Frame {
             match polled {
                 Poll::Ready(out) => return Some(out),
                 Poll::Pending if GIVE_UP && self.unwinding() => return None,
-                // SAFETY: forwarded from this function's contract; `cx` is back in the frame.
+                // SAFETY: forwarded from this function's contract; `_lent` is dropped, so the
+                // thread-local names this frame again and no driven poll is in between.
                 Poll::Pending => unsafe { self.suspend(Suspend::Pending) },
             }
         }
