@@ -194,6 +194,14 @@ impl<T> Generator<T> {
     pub fn is_finished(&self) -> bool {
         self.raw.as_ref().is_none_or(RawCoroutine::done)
     }
+
+    /// Ends the stream: drops the finished coroutine, whose stack goes back to the pool for
+    /// the next one.
+    #[cold]
+    fn finished(&mut self) -> Poll<Option<T>> {
+        self.raw = None;
+        Poll::Ready(None)
+    }
 }
 
 impl<T> Stream for Generator<T> {
@@ -222,16 +230,6 @@ impl<T> Stream for Generator<T> {
             Step::Suspended(Suspend::Pending) => Poll::Pending,
             Step::Done(()) => this.finished(),
         }
-    }
-}
-
-impl<T> Generator<T> {
-    /// Ends the stream: drops the finished coroutine, whose stack goes back to the pool for
-    /// the next one.
-    #[cold]
-    fn finished(&mut self) -> Poll<Option<T>> {
-        self.raw = None;
-        Poll::Ready(None)
     }
 }
 
