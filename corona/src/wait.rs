@@ -49,7 +49,12 @@ use crate::raw::{self, Current};
 /// assert_eq!(answer, 42);
 /// # });
 /// ```
-#[inline(always)]
+// Inlined into every caller in optimised builds: a ready future then costs no call. Not
+// forced in debug builds, where the whole wait would land in the frame of every function
+// that awaits: 864 bytes per level of a recursion against 128 for a plain call (the test
+// `a_function_that_awaits_costs_about_the_stack_of_a_plain_call`), a seventh of the depth.
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 #[track_caller]
 pub fn await_future<F: IntoFuture>(fut: F) -> F::Output {
     match raw::current() {
