@@ -9,11 +9,12 @@
 //! Code that runs on a coroutine stack must never reuse a thread-local address (or value)
 //! computed before a stack switch. Two implementations keep that promise:
 //!
-//! * **x86-64 Linux** (64-bit pointers): the cell is a thread-local variable of corona's own, defined and
-//!   accessed in assembly ([`cell`]). Each access is one `fs`-relative `mov` inside an `asm!`
-//!   block, which the compiler treats as having side effects: it can neither merge two of them
-//!   nor move one across a call, so every access finds this thread's cell afresh, and can be
-//!   inlined into `co_await!` (a ready future then costs the caller no call at all).
+//! * **x86-64 Linux** (64-bit pointers): the cell is a thread-local variable of corona's own,
+//!   defined and accessed in assembly ([`cell`]). Each access is one `fs`-relative `mov`
+//!   inside an `asm!` block, which the compiler treats as having side effects: it can neither
+//!   merge two of them nor move one across a call, so every access finds this thread's cell
+//!   afresh, and can be inlined into `co_await!` (a ready future then costs the caller no
+//!   call at all).
 //! * **Elsewhere** (or with `RUSTFLAGS="--cfg corona_portable_context"`): a `thread_local!`
 //!   read and written by [`get`] and [`set`], which are never inlined, so the address is
 //!   computed inside a call made after the switch. Only the poller's [`Restore`] touches the
