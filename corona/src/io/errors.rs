@@ -15,7 +15,8 @@ use crate::NotInCoroutine;
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use std::io::Write;
 ///
 /// struct Check;

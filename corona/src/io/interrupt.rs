@@ -29,7 +29,8 @@ use std::task::Waker;
 ///
 /// # Examples
 ///
-/// ```
+#[cfg_attr(feature = "tokio", doc = "```")]
+#[cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 /// use std::io::{ErrorKind, Read};
 /// use corona::io::{Blocking, Interrupt};
 ///

@@ -66,7 +66,8 @@
 //! timed-out read returns no bytes and loses none, data arriving later is read whole. That
 //! is how a sync keep-alive server drops idle or slow clients:
 //!
-//! ```
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 //! use std::io::{BufRead, ErrorKind, Write};
 //! use std::time::Duration;
 //! use corona::io::Blocking;
@@ -110,7 +111,8 @@
 //! once; a call that can make progress without waiting (data already there, a write the
 //! socket accepts) is not affected. The owner's loop:
 //!
-//! ```
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 //! use std::io::{ErrorKind, Read, Write};
 //! use corona::io::{Blocking, Interrupt};
 //!
@@ -196,7 +198,8 @@
 //! * `TimedOut` past a [timeout](#timeouts), `WouldBlock` while an
 //!   [interrupt](#interrupts-full-duplex-on-one-coroutine) is raised.
 //!
-//! ```
+#![cfg_attr(feature = "tokio", doc = "```")]
+#![cfg_attr(not(feature = "tokio"), doc = "```ignore")]
 //! use std::io::Read;
 //!
 //! let (_a, b) = tokio::io::duplex(8);
