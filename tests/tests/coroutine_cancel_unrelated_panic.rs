@@ -212,6 +212,39 @@ fn a_coroutine_still_refuses_to_wait_while_its_own_stack_unwinds() {
 }
 
 #[test]
+fn a_coroutine_first_resumed_during_a_panic_refuses_to_wait_once_its_own_stack_unwinds() {
+    // Started in a destructor during a panic, so that panic was in progress at its first
+    // resume; resumed again after it ended, then its own body panics. What it remembered
+    // of the first resume must not make its own unwinding look like someone else's. (If it
+    // did, `try_await` would suspend mid-unwind: a child process, in case that aborts.)
+    run_in_child_process(
+        "a_coroutine_first_resumed_during_a_panic_refuses_to_wait_once_its_own_stack_unwinds",
+        || {
+            let waited = Rc::new(RefCell::new(None));
+            let slot = waited.clone();
+            let mut started = during_a_plain_panic(move || {
+                let mut coroutine = Coroutine::new(move || {
+                    corona::yield_now();
+                    let _guard = on_drop(move || {
+                        *slot.borrow_mut() = Some(corona::try_await(future::pending::<()>()));
+                    });
+                    panic!("the body panics");
+                });
+                assert!(
+                    (&mut coroutine).now_or_never().is_none(),
+                    "it suspends once"
+                );
+                coroutine
+            });
+            let caught = catch_unwind(AssertUnwindSafe(|| (&mut started).now_or_never()));
+            let payload = caught.expect_err("the body's panic comes out of the poll");
+            assert_eq!(panic_message(&*payload), "the body panics");
+            assert_eq!(*waited.borrow(), Some(Err(corona::NotInCoroutine)));
+        },
+    );
+}
+
+#[test]
 fn try_await_gives_up_instead_of_panicking_while_its_own_stack_unwinds() {
     let (ready, pending) = during_a_coroutine_panic(|| {
         (
