@@ -3,8 +3,9 @@
 //! new one to completion, suspending and resuming. Only a coroutine whose own stack unwinds
 //! refuses to wait.
 //!
-//! A refusal here would be a panic in a destructor during unwinding, which aborts, so these
-//! cases run in a child process.
+//! A refusal where none is due, or a wait where a refusal is, would abort the process (a
+//! panic in a destructor during unwinding, or a suspend in the middle of one), so every case
+//! runs in a child process and a regression fails under its own name.
 
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -200,14 +201,20 @@ fn a_new_coroutine_inside_a_new_coroutine_during_a_panic_waits_too() {
 
 #[test]
 fn a_coroutine_still_refuses_to_wait_while_its_own_stack_unwinds() {
-    // Caught inside the destructor, so nothing aborts; the refusal is recorded.
-    let message = during_a_coroutine_panic(|| {
-        let caught = catch_unwind(AssertUnwindSafe(|| co_await!(future::pending::<()>())));
-        panic_message(&*caught.expect_err("it must refuse to suspend"))
-    });
-    assert!(
-        message.contains("while this coroutine is unwinding"),
-        "{message}"
+    // Caught inside the destructor, so nothing aborts; the refusal is recorded. (If the
+    // coroutine suspended instead, the process would abort.)
+    run_in_child_process(
+        "a_coroutine_still_refuses_to_wait_while_its_own_stack_unwinds",
+        || {
+            let message = during_a_coroutine_panic(|| {
+                let caught = catch_unwind(AssertUnwindSafe(|| co_await!(future::pending::<()>())));
+                panic_message(&*caught.expect_err("it must refuse to suspend"))
+            });
+            assert!(
+                message.contains("while this coroutine is unwinding"),
+                "{message}"
+            );
+        },
     );
 }
 
@@ -246,44 +253,60 @@ fn a_coroutine_first_resumed_during_a_panic_refuses_to_wait_once_its_own_stack_u
 
 #[test]
 fn try_await_gives_up_instead_of_panicking_while_its_own_stack_unwinds() {
-    let (ready, pending) = during_a_coroutine_panic(|| {
-        (
-            corona::try_await(async { 7 }),
-            corona::try_await(future::pending::<()>()),
-        )
-    });
-    assert_eq!(ready, Ok(7));
-    assert_eq!(pending, Err(corona::NotInCoroutine));
+    run_in_child_process(
+        "try_await_gives_up_instead_of_panicking_while_its_own_stack_unwinds",
+        || {
+            let (ready, pending) = during_a_coroutine_panic(|| {
+                (
+                    corona::try_await(async { 7 }),
+                    corona::try_await(future::pending::<()>()),
+                )
+            });
+            assert_eq!(ready, Ok(7));
+            assert_eq!(pending, Err(corona::NotInCoroutine));
+        },
+    );
 }
 
 #[test]
 fn a_generator_still_refuses_to_yield_while_its_own_stack_unwinds() {
-    let message = Rc::new(RefCell::new(String::new()));
-    let seen = message.clone();
-    let gen = corona::generator(move |y: &Yielder<u32>| {
-        let _guard = on_drop(|| {
-            let caught = catch_unwind(AssertUnwindSafe(|| y.yield_(99)));
-            *seen.borrow_mut() = panic_message(&*caught.expect_err("it must refuse to yield"));
-        });
-        y.yield_(1);
-        panic!("the generator panics");
-    });
-    let caught = catch_unwind(AssertUnwindSafe(|| {
-        block_on_stream(gen).collect::<Vec<_>>()
-    }));
-    assert_eq!(panic_message(&*caught.unwrap_err()), "the generator panics");
-    let message = message.borrow();
-    assert!(message.contains("unwinding"), "{message}");
+    run_in_child_process(
+        "a_generator_still_refuses_to_yield_while_its_own_stack_unwinds",
+        || {
+            let message = Rc::new(RefCell::new(String::new()));
+            let seen = message.clone();
+            let gen = corona::generator(move |y: &Yielder<u32>| {
+                let _guard = on_drop(|| {
+                    let caught = catch_unwind(AssertUnwindSafe(|| y.yield_(99)));
+                    *seen.borrow_mut() =
+                        panic_message(&*caught.expect_err("it must refuse to yield"));
+                });
+                y.yield_(1);
+                panic!("the generator panics");
+            });
+            let caught = catch_unwind(AssertUnwindSafe(|| {
+                block_on_stream(gen).collect::<Vec<_>>()
+            }));
+            assert_eq!(panic_message(&*caught.unwrap_err()), "the generator panics");
+            let message = message.borrow();
+            assert!(message.contains("unwinding"), "{message}");
+        },
+    );
 }
 
 #[test]
 fn in_coroutine_is_false_while_its_own_stack_unwinds_and_true_in_a_new_one() {
-    let seen = Rc::new(Cell::new((true, false)));
-    let out = seen.clone();
-    during_a_coroutine_panic(move || {
-        let own = corona::in_coroutine();
-        let fresh = block_on(Coroutine::new(corona::in_coroutine));
-        out.set((own, fresh));
-    });
-    assert_eq!(seen.get(), (false, true));
+    run_in_child_process(
+        "in_coroutine_is_false_while_its_own_stack_unwinds_and_true_in_a_new_one",
+        || {
+            let seen = Rc::new(Cell::new((true, false)));
+            let out = seen.clone();
+            during_a_coroutine_panic(move || {
+                let own = corona::in_coroutine();
+                let fresh = block_on(Coroutine::new(corona::in_coroutine));
+                out.set((own, fresh));
+            });
+            assert_eq!(seen.get(), (false, true));
+        },
+    );
 }
