@@ -3,7 +3,7 @@
 //! new one to completion, suspending and resuming. Only a coroutine whose own stack unwinds
 //! refuses to wait.
 //!
-//! A refusal where none is due, or a wait where a refusal is, would abort the process (a
+//! A refusal where none is due, or a wait where a refusal is, may abort the process (a
 //! panic in a destructor during unwinding, or a suspend in the middle of one), so every case
 //! runs in a child process and a regression fails under its own name.
 
@@ -202,7 +202,7 @@ fn a_new_coroutine_inside_a_new_coroutine_during_a_panic_waits_too() {
 #[test]
 fn a_coroutine_still_refuses_to_wait_while_its_own_stack_unwinds() {
     // Caught inside the destructor, so nothing aborts; the refusal is recorded. (If the
-    // coroutine suspended instead, the process would abort.)
+    // coroutine suspended instead, the process could abort.)
     run_in_child_process(
         "a_coroutine_still_refuses_to_wait_while_its_own_stack_unwinds",
         || {
