@@ -4,6 +4,14 @@
 //! After changing a message, regenerate with `TRYBUILD=overwrite cargo test -p ui-tests` and
 //! review every changed `.stderr` before committing it.
 
+// The `.stderr` files hold rustc 1.95's words, and other compilers word the same errors a
+// little differently: under them this case is reported ignored, so `cargo test` passes for a
+// user on any toolchain. CI runs it with `--include-ignored`, where a new compiler shows the
+// diff to review.
+#[rustversion::attr(
+    not(stable(1.95)),
+    ignore = "the .stderr files are rustc 1.95's messages; run with --include-ignored to compare"
+)]
 #[test]
 fn ui() {
     let cases = trybuild::TestCases::new();
