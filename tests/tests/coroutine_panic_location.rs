@@ -15,9 +15,11 @@ thread_local! {
     static LAST_PANIC_AT: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Runs `f`, which must panic, and returns where the panic was reported. The hook records
-/// the location per thread, so tests running in parallel do not mix their panics up.
-fn panic_location(f: impl FnOnce()) -> String {
+/// Installs, once per process, the panic hook that records where each panic was reported.
+/// It records the location per thread, so tests running in parallel do not mix their panics
+/// up. The hook cannot be changed while the thread panics: a test whose first
+/// `panic_location` runs during unwinding calls this first.
+fn record_panic_locations() {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
         let default = std::panic::take_hook();
@@ -29,6 +31,11 @@ fn panic_location(f: impl FnOnce()) -> String {
             default(info);
         }));
     });
+}
+
+/// Runs `f`, which must panic, and returns where the panic was reported.
+fn panic_location(f: impl FnOnce()) -> String {
+    record_panic_locations();
     LAST_PANIC_AT.with(|last| last.borrow_mut().take());
     assert!(catch_unwind(AssertUnwindSafe(f)).is_err(), "it must panic");
     LAST_PANIC_AT
@@ -129,6 +136,8 @@ fn co_await_inside_a_driven_poll_reports_the_callers_line() {
 fn co_await_pending_while_unwinding_reports_the_callers_line() {
     // Own unwinding (a panic in the body) and a cancellation (the coroutine dropped while
     // suspended); each caught inside the destructor.
+    // The first `panic_location` below runs in a destructor while the body's panic unwinds.
+    record_panic_locations();
     struct WaitsOnDrop(Rc<RefCell<Vec<(String, String)>>>);
     impl Drop for WaitsOnDrop {
         fn drop(&mut self) {
