@@ -2,7 +2,9 @@
 //! the exact message they get in the `.stderr` beside it.
 //!
 //! After changing a message, regenerate with `TRYBUILD=overwrite cargo test -p ui-tests` and
-//! review every changed `.stderr` before committing it.
+//! review every changed `.stderr` before committing it. To move the cases to a new compiler,
+//! regenerate under it with `-- --include-ignored` added, review, and name its version in the
+//! attribute below and in the README's Testing section.
 
 // The `.stderr` files hold rustc 1.95's words, and other compilers word the same errors a
 // little differently: under them this case is reported ignored, so `cargo test` passes for a
