@@ -47,6 +47,29 @@ fn overlapping_jobs_are_shared_evenly_by_two_workers_and_stay_on_their_thread() 
 }
 
 #[test]
+fn jobs_one_at_a_time_take_turns_on_idle_workers() {
+    // Each job has finished, and unloaded its worker, before the next is spawned: every spawn
+    // sees a tie, and ties rotate, so no worker sits idle while the other takes every job.
+    let pool = Pool::new(2);
+    let ran_on: Vec<ThreadId> = (0..6)
+        .map(|_| {
+            assert_eq!(pool.loads(), [0, 0]);
+            block_on_within_20s(pool.spawn(|| thread::current().id())).unwrap()
+        })
+        .collect();
+    for pair in ran_on.windows(2) {
+        assert_ne!(
+            pair[0], pair[1],
+            "two jobs in a row on one worker: {ran_on:?}"
+        );
+    }
+    assert_eq!(
+        ran_on[0], ran_on[2],
+        "two workers, so every other job: {ran_on:?}"
+    );
+}
+
+#[test]
 fn a_worker_busy_with_a_long_job_gets_none_of_the_short_ones() {
     let pool = Pool::new(2);
     let (started_tx, started_rx) = std::sync::mpsc::channel();
