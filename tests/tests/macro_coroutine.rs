@@ -142,7 +142,20 @@ fn with_attributes() -> &'static str {
     s
 }
 
-/// `cfg` is kept: were it dropped, both definitions below would exist and clash (E0428).
+/// Lint levels reach the body: without the `allow` on the function, the module's `deny`
+/// would reject `unused` and this file would not build.
+mod lint_levels {
+    #![deny(unused_variables)]
+
+    #[corona::coroutine]
+    #[allow(unused_variables)]
+    pub fn allowed_unused_variable() -> u8 {
+        let unused = 1;
+        2
+    }
+}
+
+/// `cfg` works as on any function (the compiler applies it before the macro runs).
 #[corona::coroutine]
 #[cfg(not(any()))]
 fn picked_by_cfg() -> &'static str {
@@ -158,6 +171,7 @@ fn picked_by_cfg() -> &'static str {
 #[test]
 fn attributes_on_the_fn_are_kept() {
     assert_eq!(block_on(with_attributes()), "kept");
+    assert_eq!(block_on(lint_levels::allowed_unused_variable()), 2);
     assert_eq!(block_on(picked_by_cfg()), "enabled");
 }
 
