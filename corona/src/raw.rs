@@ -264,6 +264,17 @@ fn unwind_and_give_back<T>(mut inner: corosensei::Coroutine<Resume, Suspend, T, 
         // panicked makes this panic; the stack goes back to the pool all the same.
         panic::catch_unwind(AssertUnwindSafe(|| inner.force_unwind()))
     };
+    if !inner.done() {
+        // Only an unstarted body gets here: a started one is done once `force_unwind`
+        // returns or panics. Its captures' drop glue panicked, and corosensei, unwound
+        // before it could mark the coroutine done, would drop them all again in its own
+        // `Drop` (`into_stack` refuses an unfinished coroutine and drops it).
+        debug_assert!(unwound.is_err() && !inner.started());
+        // SAFETY: nothing is left on the stack to drop. Drop glue that panics still drops
+        // every remaining capture while it unwinds, so the closure is gone; what
+        // `force_reset` skips is exactly that second drop.
+        unsafe { inner.force_reset() };
+    }
     give_back(inner);
     if let Err(panic) = unwound {
         panic::resume_unwind(panic);

@@ -47,6 +47,66 @@ fn dropping_an_unstarted_coroutine_drops_its_captures() {
     assert_eq!(drops.dropped(), 1);
 }
 
+/// Panics in its destructor; its [`Guard`] is dropped after that all the same.
+struct PanicsOnDrop {
+    _counted: corona_tests::Guard,
+}
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("a capture's destructor panicked");
+    }
+}
+
+/// Drops `unstarted` (a coroutine or generator never polled, holding a [`PanicsOnDrop`] and a
+/// second guard of `drops`) and returns the panic message its dropper caught.
+fn drop_catching_the_panic(unstarted: impl Sized) -> String {
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(unstarted)));
+    corona_tests::panic_message(&*dropped.expect_err("the capture's panic must reach the dropper"))
+}
+
+#[test]
+fn a_capture_that_panics_when_an_unstarted_coroutine_is_dropped_is_dropped_once() {
+    // Dropped twice, the captures would be a double free: run apart so that it cannot take
+    // the other tests down with it.
+    corona_tests::run_in_child_process(
+        "a_capture_that_panics_when_an_unstarted_coroutine_is_dropped_is_dropped_once",
+        || {
+            let drops = DropCounter::new();
+            let (panics, other) = (
+                PanicsOnDrop {
+                    _counted: drops.guard(),
+                },
+                drops.guard(),
+            );
+            let c = Coroutine::new(move || {
+                let _captures = (panics, other);
+                unreachable!("never polled");
+            });
+            let message = drop_catching_the_panic(c);
+            assert_eq!(message, "a capture's destructor panicked");
+            assert_eq!(drops.dropped(), 2, "each capture is dropped exactly once");
+
+            let (panics, other) = (
+                PanicsOnDrop {
+                    _counted: drops.guard(),
+                },
+                drops.guard(),
+            );
+            let g = corona::generator(move |y: &corona::Yielder<u8>| {
+                let _captures = (panics, other);
+                y.yield_(1);
+            });
+            let message = drop_catching_the_panic(g);
+            assert_eq!(message, "a capture's destructor panicked");
+            assert_eq!(drops.dropped(), 4, "each capture is dropped exactly once");
+
+            // The stacks went back whole: the next coroutine runs on one of them.
+            assert_eq!(Coroutine::new(|| 7).now_or_never(), Some(7));
+        },
+    );
+}
+
 #[test]
 fn a_destructor_that_waits_during_drop_is_told_it_cannot() {
     // try_await in a destructor of a dropped coroutine finds no executor to wait for a
