@@ -209,6 +209,14 @@
 //! coroutine or generator to completion (with `futures::executor::block_on`, say) while
 //! some panic, or some other coroutine's cancellation, is in progress.
 //!
+//! One case is beyond this check. The standard library tells whether the thread is
+//! panicking, not how many panics are in flight, so when a coroutine driven from such a
+//! destructor panics too, corona cannot tell its own panic from the one in progress: a
+//! pending future awaited by a destructor on its stack then suspends it in the middle of its
+//! unwinding. Polling it again finishes the unwinding; dropping it aborts the process (a
+//! panic in a destructor during unwinding), and until then `std::thread::panicking()` stays
+//! true on the thread. Give such a coroutine no destructor that waits.
+//!
 //! A panic in a body unwinds the coroutine's stack and resumes out of `poll` on the poller's
 //! thread, where `catch_unwind`, tokio's `JoinError::is_panic` or [`JoinError::is_panic`]
 //! see it. The coroutine is then finished ([`Coroutine::is_finished`]); polling it again

@@ -25,7 +25,9 @@ use crate::raw::{self, Current};
 /// * When the future is pending while the coroutine's own stack unwinds (a destructor run
 ///   by a panic in the coroutine, or by dropping it while suspended): nothing would ever
 ///   resume it. A destructor that runs during unwinding cannot let a panic out, so there
-///   this **aborts the process**; use [`try_await`], which returns an error instead.
+///   this **aborts the process**; use [`try_await`], which returns an error instead. (A
+///   coroutine resumed while the thread was already panicking is the exception: see
+///   [Cancellation and panics](crate#cancellation-and-panics).)
 ///
 /// # Cancellation
 ///
@@ -75,7 +77,9 @@ pub fn await_future<F: IntoFuture>(fut: F) -> F::Output {
 /// * outside of a coroutine (without polling the future);
 /// * in a destructor of a coroutine that is being dropped, when the future is not ready at
 ///   once (it is polled once, and a ready output is returned as `Ok`);
-/// * when the future is pending while the coroutine's own stack unwinds after a panic.
+/// * when the future is pending while the coroutine's own stack unwinds after a panic
+///   (unless the coroutine was resumed while the thread was already panicking: see
+///   [Cancellation and panics](crate#cancellation-and-panics)).
 ///
 /// So a destructor can try asynchronous clean-up without risking an abort.
 ///

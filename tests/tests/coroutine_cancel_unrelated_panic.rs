@@ -252,6 +252,45 @@ fn a_coroutine_first_resumed_during_a_panic_refuses_to_wait_once_its_own_stack_u
 }
 
 #[test]
+fn beyond_the_check_a_coroutine_resumed_during_a_panic_that_panics_too_can_suspend_mid_unwind() {
+    // The limit the crate guide states (Cancellation and panics): resumed while a panic is
+    // in progress, a coroutine cannot tell a panic of its own from that one, so a destructor
+    // on its stack that waits suspends it in the middle of its unwinding. A later poll must
+    // finish that unwinding, with the body's panic, and leave the thread no longer
+    // panicking. Should corona learn to tell the two apart, this fails: update the guide.
+    run_in_child_process(
+        "beyond_the_check_a_coroutine_resumed_during_a_panic_that_panics_too_can_suspend_mid_unwind",
+        || {
+            let unwound = Rc::new(Cell::new(false));
+            let seen = unwound.clone();
+            let mut suspended = during_a_plain_panic(move || {
+                let mut coroutine = Coroutine::new(move || {
+                    let _guard = on_drop(move || {
+                        corona::yield_now();
+                        seen.set(true);
+                    });
+                    panic!("the body panics");
+                });
+                let polled = (&mut coroutine).now_or_never();
+                assert!(polled.is_none(), "it suspends in the middle of its unwinding");
+                coroutine
+            });
+            assert!(!unwound.get());
+            assert!(
+                std::thread::panicking(),
+                "its unfinished unwinding keeps the thread panicking"
+            );
+            let caught = catch_unwind(AssertUnwindSafe(|| (&mut suspended).now_or_never()));
+            let payload = caught.expect_err("the body's panic comes out of the poll");
+            assert_eq!(panic_message(&*payload), "the body panics");
+            assert!(unwound.get(), "the destructor finished");
+            assert!(!std::thread::panicking());
+            assert!(suspended.is_finished());
+        },
+    );
+}
+
+#[test]
 fn try_await_gives_up_instead_of_panicking_while_its_own_stack_unwinds() {
     run_in_child_process(
         "try_await_gives_up_instead_of_panicking_while_its_own_stack_unwinds",
