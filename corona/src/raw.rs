@@ -461,8 +461,13 @@ impl Frame {
         // `corona::scope` hook: before waiting, run the scope's ready children; if one of them
         // finished, return at once (a spurious wake-up: the caller re-polls its future).
         if let (Suspend::Pending, Some(scope)) = (why, self.scope.get()) {
+            // The driver runs wakers' code (a registered waker's drop, a joiner's wake) on
+            // this stack while it holds `cx`: lent, so that code cannot suspend this coroutine
+            // and leave the driver holding a `Context` a later poll has replaced.
+            let _lent = Lent::mark(self);
             // SAFETY: `scope` is this frame's hook, read just now on its own stack, and `cx`
-            // is from the poll running this coroutine, which has not suspended since.
+            // is from the poll running this coroutine, which has not suspended since and
+            // cannot until `_lent` is dropped.
             if unsafe { crate::scope::drive_children(scope, self.cx.get()) } {
                 return;
             }

@@ -95,3 +95,55 @@ fn a_child_panic_does_not_disturb_its_siblings_or_the_body() {
         assert_eq!(got, 7);
     });
 }
+
+/// A waker whose last drop calls `co_await!` on a future that is pending once.
+struct AwaitsWhenDropped;
+
+impl std::task::Wake for AwaitsWhenDropped {
+    fn wake(self: std::sync::Arc<Self>) {}
+}
+
+impl Drop for AwaitsWhenDropped {
+    fn drop(&mut self) {
+        let mut pending_once = true;
+        co_await!(std::future::poll_fn(|_| {
+            if std::mem::take(&mut pending_once) {
+                std::task::Poll::Pending
+            } else {
+                std::task::Poll::Ready(())
+            }
+        }));
+    }
+}
+
+#[test]
+fn waker_code_the_scope_runs_between_polls_cannot_suspend_the_enclosing_coroutine() {
+    // While the body waits, the scope registers the poll's waker, which drops the one the
+    // previous poll registered: user code on the enclosing coroutine's stack, while the scope
+    // holds that poll's `Context`. Were it allowed to suspend, the scope would go on with
+    // a `Context` a later poll replaced (freed here, as each poll's waker is dropped).
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let mut enclosing = corona::Coroutine::new(|| {
+        corona::scope(|s| {
+            // Waits without waking anyone, so the first poll's waker stays registered.
+            s.spawn(|| co_await!(std::future::pending::<()>()));
+            corona::yield_now();
+            corona::yield_now(); // drives the child: registers the second poll's waker
+        });
+    });
+    let mut poll_with = |waker: Waker| {
+        let mut cx = Context::from_waker(&waker);
+        catch_unwind(AssertUnwindSafe(|| {
+            std::pin::Pin::new(&mut enclosing).poll(&mut cx)
+        }))
+    };
+    let first = poll_with(Waker::from(std::sync::Arc::new(AwaitsWhenDropped)));
+    assert!(matches!(first, Ok(Poll::Pending)));
+    let payload = poll_with(Waker::noop().clone()).expect_err("the waker's wait must panic");
+    let message = panic_message(&*payload);
+    assert!(
+        message.contains("co_await! was called from inside the poll()"),
+        "{message}"
+    );
+}
