@@ -455,11 +455,10 @@ impl Frame {
     #[inline(always)]
     #[track_caller]
     pub(crate) unsafe fn suspend(&self, why: Suspend) {
-        if why == Suspend::Pending && self.unwinding() {
-            cannot_wait_while_unwinding();
-        }
         // `corona::scope` hook: before waiting, run the scope's ready children; if one of them
-        // finished, return at once (a spurious wake-up: the caller re-polls its future).
+        // finished, return at once (a spurious wake-up: the caller re-polls its future). Also
+        // while this stack unwinds: the children run on their own stacks, so a scope in a
+        // destructor works as long as its children need not wait.
         if let (Suspend::Pending, Some(scope)) = (why, self.scope.get()) {
             // The driver runs wakers' code (a registered waker's drop, a joiner's wake) on
             // this stack while it holds `cx`: lent, so that code cannot suspend this coroutine
@@ -471,6 +470,9 @@ impl Frame {
             if unsafe { crate::scope::drive_children(scope, self.cx.get()) } {
                 return;
             }
+        }
+        if why == Suspend::Pending && self.unwinding() {
+            cannot_wait_while_unwinding();
         }
         // The resume that ends this suspend sets it again if the thread panics by then.
         self.panicking_at_resume.set(false);

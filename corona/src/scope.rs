@@ -69,8 +69,9 @@
 //!
 //! * Children are coroutines on the same thread, not threads: they run while the body
 //!   waits, not while it computes.
-//! * A `join()` in a destructor that runs while the body unwinds cannot wait (no waits are
-//!   possible while a coroutine unwinds), and panics if the child has not finished.
+//! * In a destructor that runs while the body unwinds, a scope runs its children, but the
+//!   body cannot wait for them (no waits are possible while a coroutine unwinds): a `join()`,
+//!   or the end of the scope, panics if a child has to wait for something not yet ready.
 //! * A panic of the body cancels the unfinished children instead of waiting for them.
 //! * Dropping an enclosing coroutine whose child waits inside `std::thread::scope` blocks
 //!   (while the child's stack unwinds) until those threads end.
@@ -124,8 +125,9 @@ use crate::Builder;
 /// * The children are coroutines on this thread: they run while the body (or another child)
 ///   waits, not while it computes.
 /// * A panic in the body cancels the unfinished children instead of waiting for them.
-/// * A `join()` in a destructor that runs while the body unwinds cannot wait: it panics
-///   unless the child has finished.
+/// * In a destructor that runs while the body unwinds, a scope runs its children, but the
+///   body cannot wait for them: a `join()`, or the end of the scope, panics if a child has to
+///   wait for something not yet ready.
 /// * Dropping the enclosing coroutine while a child waits inside `std::thread::scope`
 ///   blocks (while the child's stack unwinds) until that scope's threads end.
 ///

@@ -147,3 +147,37 @@ fn waker_code_the_scope_runs_between_polls_cannot_suspend_the_enclosing_coroutin
         "{message}"
     );
 }
+
+#[test]
+fn a_scope_in_a_destructor_runs_while_the_body_panics() {
+    // Like `std::thread::scope` there: the children run on stacks of their own, so they need
+    // not wait for anything. A refusal would be a panic during unwinding: a child process.
+    corona_tests::run_in_child_process(
+        "a_scope_in_a_destructor_runs_while_the_body_panics",
+        || {
+            struct SumsInScope(std::rc::Rc<Cell<Option<u32>>>);
+            impl Drop for SumsInScope {
+                fn drop(&mut self) {
+                    let data = [1, 2, 3];
+                    let sum = corona::scope(|s| {
+                        let first = s.spawn(|| data[..2].iter().sum::<u32>());
+                        let last = s.spawn(|| data[2]);
+                        first.join() + last.join()
+                    });
+                    self.0.set(Some(sum));
+                }
+            }
+            let sum = std::rc::Rc::new(Cell::new(None));
+            let seen = sum.clone();
+            let payload = catch_unwind(AssertUnwindSafe(|| {
+                corona::run(move || {
+                    let _sums = SumsInScope(seen);
+                    panic!("the body panics");
+                })
+            }))
+            .unwrap_err();
+            assert_eq!(panic_message(&*payload), "the body panics");
+            assert_eq!(sum.get(), Some(6));
+        },
+    );
+}
