@@ -353,7 +353,9 @@ impl<T> ScopedJoinHandle<'_, T> {
     ///
     /// # Panics
     ///
-    /// If the child panicked, that panic resumes here (and then not out of [`scope`]). Like
+    /// If the child panicked, that panic resumes here (and then not out of [`scope`]); if it
+    /// already came out of [`scope`] (a join in a destructor that runs as the scope ends),
+    /// a panic that says so. Like
     /// [`co_await!`](crate::co_await), outside of a coroutine if the child has not finished.
     ///
     /// # Examples
@@ -366,12 +368,14 @@ impl<T> ScopedJoinHandle<'_, T> {
     ///     assert_eq!(n, 4);
     /// });
     /// ```
+    #[track_caller]
     pub fn join(self) -> T {
         crate::await_future(Join(&self.child));
         match self.child.result.borrow_mut().take() {
             Some(Ok(out)) => out,
             Some(Err(payload)) => panic::resume_unwind(payload),
-            None => unreachable!("corona: a finished scoped child has no result"),
+            // Finished without a result: `scope` took its panic, nobody having joined it.
+            None => panic_already_out_of_the_scope(),
         }
     }
 
@@ -731,5 +735,16 @@ fn scope_inside_poll() -> ! {
         "corona::scope was called from inside the poll() of a future that co_await! is \
          driving, where the coroutine cannot wait for its children. Open the scope outside \
          that poll, in the coroutine body or a function it calls."
+    )
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn panic_already_out_of_the_scope() -> ! {
+    panic!(
+        "corona: this scoped child panicked, and as nobody had joined it when its scope \
+         ended, its panic came out of corona::scope instead. Join the child inside the scope \
+         body to receive its panic here."
     )
 }

@@ -181,3 +181,35 @@ fn a_scope_in_a_destructor_runs_while_the_body_panics() {
         },
     );
 }
+
+#[test]
+fn joining_a_child_whose_panic_already_left_the_scope_says_so() {
+    // The unjoined panic of `failing` comes out of `scope`; as the scope ends, it drops the
+    // output of `joins_later`, whose destructor joins `failing` only then.
+    struct JoinsWhenDropped<'scope>(Option<corona::ScopedJoinHandle<'scope, ()>>);
+    impl Drop for JoinsWhenDropped<'_> {
+        fn drop(&mut self) {
+            let handle = self.0.take().unwrap();
+            let joined = catch_unwind(AssertUnwindSafe(|| handle.join()));
+            JOIN_MESSAGE.set(panic_message(&*joined.unwrap_err()));
+        }
+    }
+    thread_local! {
+        static JOIN_MESSAGE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    corona::run(|| {
+        let payload = catch_unwind(AssertUnwindSafe(|| {
+            corona::scope(|s| {
+                let failing = s.spawn(|| panic!("nobody joined me in time"));
+                let _joins_later = s.spawn(move || JoinsWhenDropped(Some(failing)));
+            })
+        }))
+        .unwrap_err();
+        assert_eq!(panic_message(&*payload), "nobody joined me in time");
+    });
+    let message = JOIN_MESSAGE.take();
+    assert!(
+        message.contains("its panic came out of corona::scope instead"),
+        "{message}"
+    );
+}
