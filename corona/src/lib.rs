@@ -98,6 +98,12 @@
 //!   panic names the line of the call that misused it.
 //! * **Never suspend inside a scope that sets and restores a thread-local.** This cannot be
 //!   enforced, so it is yours to keep: see [below](#thread-locals-set-for-a-scope).
+//! * **Never leak a coroutine suspended inside `std::thread::scope`** (or a rayon or
+//!   crossbeam scope) whose threads use a thread-local of the coroutine's thread. A leaked
+//!   coroutine never leaves that scope, so the threads run on, and what a leaked coroutine
+//!   borrows stays valid for ever (its stack is never reused, its heap never freed), except
+//!   a thread-local: it is destroyed when its thread exits, under those threads. Corona
+//!   cannot detect this either; it is simplest not to wait inside a scope of threads at all.
 //! * **Cancellation is unwinding**, with all that implies for `catch_unwind` and for
 //!   destructors that panic: see [below](#cancellation-and-panics).
 //!

@@ -63,7 +63,10 @@
 //!
 //! So after a leak, a child can still be running code on another thread only through
 //! something like `std::thread::scope` suspended inside it, and that thread reads memory on
-//! leaked stacks or leaked heap allocations: both stay valid.
+//! leaked stacks or leaked heap allocations: both stay valid. A thread-local does not: it
+//! is destroyed when its thread exits, leaked borrowers or not. No scope of this module can
+//! prevent that (a `'static` coroutine body can do the same), so the crate guide's soundness
+//! rules forbid leaking a coroutine whose scoped threads use a thread-local.
 //!
 //! # Where it differs from `std::thread::scope`
 //!
@@ -107,7 +110,9 @@ use crate::Builder;
 /// This is the scoped spawn async Rust cannot offer soundly: a future can be leaked with
 /// `mem::forget` while a task it spawned still borrows from it. A scope is a function call
 /// on a stack; leaking the coroutine around it leaks that whole stack, and corona never reuses
-/// the stack of a leaked coroutine, so nothing a child borrows is ever freed under it.
+/// the stack of a leaked coroutine, so nothing a child borrows is ever freed under it (but a
+/// thread-local dies with its thread: see the crate guide's
+/// [soundness rules](crate#soundness-rules-and-why)).
 ///
 /// # Panics
 ///
