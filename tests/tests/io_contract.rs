@@ -388,3 +388,21 @@ fn an_inner_reader_that_loses_its_buffer_is_reported() {
         "{err}"
     );
 }
+
+#[test]
+fn an_empty_read_returns_zero_at_once_without_polling() {
+    // As std's sockets and files do; the inner reader would wait for data it has no room for.
+    let (probe, polls) = Probe::new([Step::Bytes(b"abc")]);
+    let (empty, then) = finish_within(Duration::from_secs(10), || {
+        futures::executor::block_on(corona::Coroutine::new(move || {
+            let mut io = Blocking::new(probe);
+            let empty = io.read(&mut []).unwrap();
+            let mut buf = [0; 8];
+            let n = io.read(&mut buf).unwrap();
+            (empty, buf[..n].to_vec())
+        }))
+    });
+    assert_eq!(empty, 0);
+    assert_eq!(then, b"abc", "the data is still there for the next read");
+    assert_eq!(polls.load(Ordering::Relaxed), 1);
+}

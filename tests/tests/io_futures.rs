@@ -83,3 +83,24 @@ fn outside_a_coroutine_every_call_is_an_error() {
     assert_eq!(io.get_ref().position(), 0);
     assert_eq!(io.into_inner().into_inner(), [1, 2, 3]);
 }
+
+#[test]
+fn an_empty_read_returns_zero_at_once() {
+    // On a silent socket, where the inner reader would wait for data (for ever, here)
+    // although it has no room to return any.
+    let (empty, empty_vectored) = finish_within(Duration::from_secs(5), || {
+        corona::run(|| {
+            let listener = co_await!(TcpListener::bind("127.0.0.1:0")).unwrap();
+            let addr = listener.local_addr().unwrap();
+            let _client = co_await!(TcpStream::connect(addr)).unwrap();
+            let (stream, _) = co_await!(listener.accept()).unwrap();
+            let mut input = BlockingFutures::new(stream.compat());
+            let empty = input.read(&mut []).unwrap();
+            let empty_vectored = input
+                .read_vectored(&mut [IoSliceMut::new(&mut []), IoSliceMut::new(&mut [])])
+                .unwrap();
+            (empty, empty_vectored)
+        })
+    });
+    assert_eq!((empty, empty_vectored), (0, 0));
+}

@@ -3,6 +3,7 @@
 
 use std::io::{self, BufRead, IoSlice, IoSliceMut, Read, Seek, SeekFrom, Write};
 use std::pin::Pin;
+use std::task::Poll;
 
 use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 
@@ -133,14 +134,26 @@ impl<T> From<T> for BlockingFutures<T> {
 }
 
 impl<T: AsyncRead + Unpin> Read for BlockingFutures<T> {
+    /// Reads what the inner reader has, waiting until it has something. An empty `buf`
+    /// returns `Ok(0)` at once, as std's sockets and files do, where the inner reader might
+    /// wait for data it has no room to return.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let (inner, limits) = self.with_limits();
-        wait_io(limits, |cx| Pin::new(&mut *inner).poll_read(cx, buf))
+        wait_io(limits, |cx| {
+            if buf.is_empty() {
+                return Poll::Ready(Ok(0));
+            }
+            Pin::new(&mut *inner).poll_read(cx, buf)
+        })
     }
 
+    /// Like [`read`](Self::read): buffers that are all empty return `Ok(0)` at once.
     fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
         let (inner, limits) = self.with_limits();
         wait_io(limits, |cx| {
+            if bufs.iter().all(|buf| buf.is_empty()) {
+                return Poll::Ready(Ok(0));
+            }
             Pin::new(&mut *inner).poll_read_vectored(cx, bufs)
         })
     }

@@ -10,9 +10,15 @@ use super::wait_io::{self, wait_io, Limits};
 use super::Blocking;
 
 impl<T: AsyncRead + Unpin> Read for Blocking<T> {
+    /// Reads what the inner reader has, waiting until it has something. An empty `buf`
+    /// returns `Ok(0)` at once, as std's sockets and files do, where the inner reader might
+    /// wait for data it has no room to return.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let (inner, limits) = self.for_read();
         wait_io(limits, |cx| {
+            if buf.is_empty() {
+                return Poll::Ready(Ok(0));
+            }
             let mut read_buf = ReadBuf::new(&mut *buf);
             ready!(Pin::new(&mut *inner).poll_read(cx, &mut read_buf))?;
             Poll::Ready(Ok(read_buf.filled().len()))
