@@ -67,7 +67,9 @@ use crate::Coroutine;
 ///
 /// Stopping: [`shutdown`](Self::shutdown) lets the jobs already accepted finish and waits for
 /// the threads; dropping the pool cancels unfinished jobs (their handles report
-/// [`is_cancelled`](JoinError::is_cancelled)) and waits for the threads.
+/// [`is_cancelled`](JoinError::is_cancelled)) and waits for the threads. Called from one of
+/// the pool's own jobs, `shutdown` returns without waiting for the workers (see
+/// [`shutdown`](Self::shutdown)).
 ///
 /// # Examples
 ///
@@ -274,7 +276,26 @@ impl Pool {
     /// then the worker threads exit and this call returns once they have.
     ///
     /// A job that never finishes makes this wait forever; use
-    /// [`shutdown_timeout`](Self::shutdown_timeout) to bound the wait.
+    /// [`shutdown_timeout`](Self::shutdown_timeout) to bound the wait. Outside the pool this
+    /// blocks the calling thread: from an async task, call it through `spawn_blocking`.
+    ///
+    /// # From inside a job
+    ///
+    /// Called from one of the pool's own jobs (on one of its worker threads), `shutdown` cannot
+    /// wait: the calling job is one of those that must finish first, and jobs on the other
+    /// workers may be waiting for jobs queued behind it on this one. So it only tells every
+    /// worker to stop and returns at once, without waiting for any of them; the workers still
+    /// run every accepted job to its end (the caller's included) and exit on their own.
+    ///
+    /// ```
+    /// let pool = corona::Pool::new(2);
+    /// let handle = pool.handle();
+    /// let job = handle.spawn(move || {
+    ///     pool.shutdown(); // returns at once: this job has yet to finish
+    ///     "stopped from inside"
+    /// });
+    /// assert_eq!(futures::executor::block_on(job).unwrap(), "stopped from inside");
+    /// ```
     ///
     /// # Examples
     ///
@@ -296,6 +317,9 @@ impl Pool {
     /// Like [`shutdown`](Self::shutdown), but jobs still unfinished after `timeout` are
     /// cancelled (dropped on their worker, unwinding their coroutines).
     ///
+    /// Called from one of the pool's own jobs, it returns at once, as
+    /// [`shutdown`](Self::shutdown) does, and each worker applies the timeout on its own.
+    ///
     /// # Examples
     ///
     /// ```
@@ -310,16 +334,24 @@ impl Pool {
         self.stop(Stop::Finish(Some(timeout)));
     }
 
-    /// Tells every worker how to stop, then joins the worker threads.
+    /// Tells every worker how to stop, then joins the worker threads that it safely can.
     fn stop(&mut self, how: Stop) {
         for worker in self.handle.shared.workers.iter() {
             // Fails only if the worker already exited, which is what we want.
             let _ = worker.inbox.send(Message::Stop(how));
         }
         let me = thread::current().id();
+        let from_a_worker = self.threads.iter().any(|t| t.thread().id() == me);
         for thread in self.threads.drain(..) {
-            // A job that drops the pool on its own worker cannot wait for itself: detach.
-            if thread.thread().id() != me {
+            // Dropping a `JoinHandle` detaches its thread, which still stops as told. Called
+            // from a job, this thread cannot wait for itself. Nor, on `Finish`, for the others:
+            // they wait for their jobs, which may wait for jobs queued behind this one.
+            // `Cancel` only drops jobs, so the others exit without this worker's help.
+            let join = match how {
+                Stop::Finish(_) => !from_a_worker,
+                Stop::Cancel => thread.thread().id() != me,
+            };
+            if join {
                 // Jobs cannot panic a worker (their panics are caught), so there is nothing to
                 // report; `Drop` must not panic either.
                 let _ = thread.join();
@@ -331,6 +363,10 @@ impl Pool {
 impl Drop for Pool {
     /// Cancels every unfinished job (dropping it on its worker, which unwinds a suspended
     /// coroutine and runs its destructors) and waits for the worker threads to exit.
+    ///
+    /// Dropped inside one of the pool's own jobs, it waits for the other workers (cancelling
+    /// never waits for a job) but not for its own thread, which exits once the calling job has
+    /// returned.
     fn drop(&mut self) {
         if !self.threads.is_empty() {
             self.stop(Stop::Cancel);

@@ -1,14 +1,14 @@
 //! Stopping a `corona::Pool`: `shutdown` finishes accepted jobs, dropping cancels them, and
-//! both wait for the worker threads to exit.
+//! both wait for the worker threads to exit, except from inside one of the pool's own jobs.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
 
 use corona::{co_await, Pool};
-use corona_tests::{block_on_within_20s, SendGuard};
+use corona_tests::{block_on_within_20s, finish_within, SendGuard};
 
 thread_local! {
     /// Dropped when the thread exits: lets a job observe its worker's exit.
@@ -116,4 +116,91 @@ fn a_job_may_drop_its_own_pool_without_deadlocking() {
     assert!(block_on_within_20s(handle.spawn(|| ()))
         .unwrap_err()
         .is_cancelled());
+}
+
+/// Sends on its channel when dropped: with [`ON_THREAD_EXIT_SEND`], a worker's exit can be
+/// waited for without a handle to join.
+struct SendOnDrop(mpsc::Sender<()>);
+
+impl Drop for SendOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
+thread_local! {
+    static ON_THREAD_EXIT_SEND: RefCell<Option<SendOnDrop>> = const { RefCell::new(None) };
+}
+
+/// From inside a job: send on `exited` when this worker thread has exited.
+fn send_at_exit_of_this_thread(exited: &mpsc::Sender<()>) {
+    ON_THREAD_EXIT_SEND.with(|slot| {
+        slot.borrow_mut()
+            .get_or_insert_with(|| SendOnDrop(exited.clone()));
+    });
+}
+
+/// On a pool of two, job A (worker 0) calls `stop` while job B (worker 1) waits for job C,
+/// queued on worker 0, and C waits for A to go on. Waiting in `stop` for worker 1 would
+/// deadlock: worker 1 finishes B first, B waits for C, C waits for A. Instead `stop` returns at
+/// once, C and B finish, and both workers exit on their own.
+fn stop_from_inside_a_job_while_another_worker_waits_for_this_one(stop: fn(Pool)) {
+    let pool = Pool::new(2);
+    let handle = pool.handle();
+    let (exited_tx, exited_rx) = mpsc::channel();
+    let (c_queued_tx, c_queued_rx) = tokio::sync::oneshot::channel();
+    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel();
+
+    // The first job on an idle pool goes to worker 0.
+    let exited = exited_tx.clone();
+    let a = handle.spawn(move || {
+        send_at_exit_of_this_thread(&exited);
+        co_await!(c_queued_rx).unwrap(); // C is accepted: the stop cannot refuse it
+        stop(pool);
+        stopped_tx.send(()).unwrap();
+        thread::current().id()
+    });
+    // Loads [1, 0]: worker 1.
+    let c_handle = handle.clone();
+    let b = handle.spawn(move || {
+        send_at_exit_of_this_thread(&exited_tx);
+        // Loads [1, 1], the search starts at worker 0 again: C queues on worker 0.
+        let c = c_handle.spawn(move || {
+            co_await!(stopped_rx).unwrap();
+            thread::current().id()
+        });
+        c_queued_tx.send(()).unwrap();
+        (thread::current().id(), co_await!(c).unwrap())
+    });
+
+    let (a_worker, (b_worker, c_worker)) = finish_within(Duration::from_secs(5), move || {
+        block_on_within_20s(futures::future::try_join(a, b))
+    })
+    .unwrap();
+    assert_ne!(a_worker, b_worker, "A and B ran on different workers");
+    assert_eq!(
+        c_worker, a_worker,
+        "C ran on A's worker, after A stopped the pool"
+    );
+
+    for _ in 0..2 {
+        exited_rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("both workers exit on their own");
+    }
+    assert!(block_on_within_20s(handle.spawn(|| ()))
+        .unwrap_err()
+        .is_cancelled());
+}
+
+#[test]
+fn shutdown_inside_a_job_returns_while_another_worker_waits_for_this_one() {
+    stop_from_inside_a_job_while_another_worker_waits_for_this_one(Pool::shutdown);
+}
+
+#[test]
+fn shutdown_timeout_inside_a_job_returns_while_another_worker_waits_for_this_one() {
+    stop_from_inside_a_job_while_another_worker_waits_for_this_one(|pool| {
+        pool.shutdown_timeout(Duration::from_secs(60));
+    });
 }
