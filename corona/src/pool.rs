@@ -67,9 +67,10 @@ use crate::Coroutine;
 ///
 /// Stopping: [`shutdown`](Self::shutdown) lets the jobs already accepted finish and waits for
 /// the threads; dropping the pool cancels unfinished jobs (their handles report
-/// [`is_cancelled`](JoinError::is_cancelled)) and waits for the threads. Called from one of
-/// the pool's own jobs, `shutdown` returns without waiting for the workers (see
-/// [`shutdown`](Self::shutdown)).
+/// [`is_cancelled`](JoinError::is_cancelled)) and waits for the threads. Either way,
+/// coroutines that jobs left running with [`spawn_local`](crate::spawn_local) are cancelled
+/// once the jobs are done. Called from one of the pool's own jobs, `shutdown` returns without
+/// waiting for the workers (see [`shutdown`](Self::shutdown)).
 ///
 /// # Examples
 ///
@@ -275,6 +276,14 @@ impl Pool {
     /// [`is_cancelled`](JoinError::is_cancelled)), every job already accepted runs to its end,
     /// then the worker threads exit and this call returns once they have.
     ///
+    /// Only jobs are waited for. Coroutines that jobs started with
+    /// [`spawn_local`](crate::spawn_local) and that still run once every job on their worker
+    /// has finished are then cancelled, as a tokio runtime cancels its remaining tasks when it
+    /// shuts down: each is dropped on its worker (a suspended coroutine unwinds there, running
+    /// its destructors) and its `JoinHandle` reports
+    /// [`is_cancelled`](tokio::task::JoinError::is_cancelled). A job that needs such a
+    /// coroutine to finish should await its `JoinHandle`.
+    ///
     /// A job that never finishes makes this wait forever; use
     /// [`shutdown_timeout`](Self::shutdown_timeout) to bound the wait. Outside the pool this
     /// blocks the calling thread: from an async task, call it through `spawn_blocking`.
@@ -285,7 +294,8 @@ impl Pool {
     /// wait: the calling job is one of those that must finish first, and jobs on the other
     /// workers may be waiting for jobs queued behind it on this one. So it only tells every
     /// worker to stop and returns at once, without waiting for any of them; the workers still
-    /// run every accepted job to its end (the caller's included) and exit on their own.
+    /// run every accepted job to its end (the caller's included), cancel what jobs left
+    /// running, and exit on their own.
     ///
     /// ```
     /// let pool = corona::Pool::new(2);
@@ -317,8 +327,11 @@ impl Pool {
     /// Like [`shutdown`](Self::shutdown), but jobs still unfinished after `timeout` are
     /// cancelled (dropped on their worker, unwinding their coroutines).
     ///
-    /// Called from one of the pool's own jobs, it returns at once, as
-    /// [`shutdown`](Self::shutdown) does, and each worker applies the timeout on its own.
+    /// The timeout bounds the wait for jobs only: coroutines that jobs left running with
+    /// [`spawn_local`](crate::spawn_local) are cancelled as soon as every job on their worker
+    /// has finished, or with the jobs at the timeout. Called from one of the pool's own jobs,
+    /// it returns at once, as [`shutdown`](Self::shutdown) does, and each worker applies the
+    /// timeout on its own.
     ///
     /// # Examples
     ///
@@ -361,8 +374,9 @@ impl Pool {
 }
 
 impl Drop for Pool {
-    /// Cancels every unfinished job (dropping it on its worker, which unwinds a suspended
-    /// coroutine and runs its destructors) and waits for the worker threads to exit.
+    /// Cancels every unfinished job and every coroutine that jobs left running with
+    /// [`spawn_local`](crate::spawn_local) (dropping each on its worker, which unwinds a
+    /// suspended coroutine and runs its destructors), and waits for the worker threads to exit.
     ///
     /// Dropped inside one of the pool's own jobs, it waits for the other workers (cancelling
     /// never waits for a job) but not for its own thread, which exits once the calling job has
@@ -458,7 +472,7 @@ impl PoolHandle {
     /// ```
     pub fn loads(&self) -> Vec<usize> {
         let workers = self.shared.workers.iter();
-        workers.map(|w| w.load.load(Ordering::SeqCst)).collect()
+        workers.map(|w| w.load.get()).collect()
     }
 
     /// The worker with the fewest unfinished jobs; the search starts one further each call.
@@ -467,7 +481,7 @@ impl PoolHandle {
         let start = self.shared.next.fetch_add(1, Ordering::Relaxed);
         (0..workers.len())
             .map(|i| &workers[(start + i) % workers.len()])
-            .min_by_key(|w| w.load.load(Ordering::SeqCst))
+            .min_by_key(|w| w.load.get())
             .expect("a pool has at least one worker")
     }
 }

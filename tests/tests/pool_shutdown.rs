@@ -1,5 +1,6 @@
 //! Stopping a `corona::Pool`: `shutdown` finishes accepted jobs, dropping cancels them, and
-//! both wait for the worker threads to exit, except from inside one of the pool's own jobs.
+//! both wait for the worker threads to exit, except from inside one of the pool's own jobs;
+//! coroutines that jobs left running with `spawn_local` are cancelled, not waited for.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -201,6 +202,49 @@ fn shutdown_inside_a_job_returns_while_another_worker_waits_for_this_one() {
 #[test]
 fn shutdown_timeout_inside_a_job_returns_while_another_worker_waits_for_this_one() {
     stop_from_inside_a_job_while_another_worker_waits_for_this_one(|pool| {
+        pool.shutdown_timeout(Duration::from_secs(60));
+    });
+}
+
+/// A job starts a coroutine with `spawn_local` that never ends, and finishes. `stop` waits
+/// for the job, not for that coroutine: it cancels it, unwinding its stack on the worker.
+fn stop_cancels_the_coroutines_jobs_left_running(stop: fn(Pool)) {
+    let pool = Pool::new(1);
+    let unwound = Arc::new(AtomicUsize::new(0));
+    let guard = SendGuard(Arc::clone(&unwound));
+    let job = pool.spawn(move || {
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let leftover = corona::spawn_local(move || {
+            let _guard = guard; // on the coroutine's stack: dropped only by unwinding it
+            started_tx.send(()).unwrap();
+            co_await!(std::future::pending::<()>())
+        });
+        co_await!(started_rx).unwrap();
+        // Still running when `stop` starts waiting, so it has a job to wait for.
+        co_await!(tokio::time::sleep(Duration::from_millis(20)));
+        (7, leftover)
+    });
+
+    finish_within(Duration::from_secs(5), move || stop(pool));
+    assert_eq!(
+        unwound.load(Ordering::SeqCst),
+        1,
+        "the leftover coroutine unwound"
+    );
+    let (value, leftover) = block_on_within_20s(job).unwrap();
+    assert_eq!(value, 7, "the job ran to its end");
+    assert!(block_on_within_20s(leftover).unwrap_err().is_cancelled());
+}
+
+#[test]
+fn shutdown_waits_for_jobs_and_cancels_what_they_left_with_spawn_local() {
+    stop_cancels_the_coroutines_jobs_left_running(Pool::shutdown);
+}
+
+#[test]
+fn shutdown_timeout_does_not_wait_for_what_jobs_left_with_spawn_local() {
+    // Far longer than `finish_within` allows: `stop` must return when the job is done.
+    stop_cancels_the_coroutines_jobs_left_running(|pool| {
         pool.shutdown_timeout(Duration::from_secs(60));
     });
 }

@@ -7,7 +7,7 @@ use std::sync::{mpsc as std_mpsc, Arc};
 use std::thread;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio::task::LocalSet;
 
 /// Starts a job on the worker: called inside the worker's `LocalSet`, it `spawn_local`s the
@@ -23,7 +23,9 @@ pub(crate) enum Message {
 /// How a worker stops.
 #[derive(Clone, Copy)]
 pub(crate) enum Stop {
-    /// Take no new jobs, let every accepted job finish (for at most the timeout), then exit.
+    /// Take no new jobs, let every accepted job finish (for at most the timeout), then drop
+    /// what is left (jobs past the timeout, coroutines jobs left running with `spawn_local`)
+    /// and exit.
     Finish(Option<Duration>),
     /// Take no new jobs, drop every unfinished one (unwinding coroutines), then exit.
     Cancel,
@@ -33,22 +35,50 @@ pub(crate) enum Stop {
 pub(crate) struct Worker {
     pub(crate) inbox: mpsc::UnboundedSender<Message>,
     /// Jobs accepted and not yet finished: the load that balancing compares.
-    pub(crate) load: Arc<AtomicUsize>,
+    pub(crate) load: Arc<Load>,
+}
+
+/// A worker's jobs accepted and not yet finished, shared by the pool (which balances on it)
+/// and the worker (which, when it stops gracefully, waits for it to reach zero).
+#[derive(Default)]
+pub(crate) struct Load {
+    jobs: AtomicUsize,
+    /// Notified each time `jobs` drops to zero. A stopping worker waits for its *jobs*, not for
+    /// its whole `LocalSet`, which also holds whatever the jobs `spawn_local`ed.
+    idle: Notify,
+}
+
+impl Load {
+    /// The number of jobs accepted and not yet finished.
+    pub(crate) fn get(&self) -> usize {
+        self.jobs.load(Ordering::SeqCst)
+    }
+
+    /// Completes once no job is counted. Only the worker waits, so one waiter at a time:
+    /// `notify_one` stores a permit when nobody waits yet, so a job that finishes between the
+    /// check and the wait is not missed (a stale permit only costs one more check).
+    async fn idle(&self) {
+        while self.get() != 0 {
+            self.idle.notified().await;
+        }
+    }
 }
 
 /// Counts one job in its worker's load until dropped (when the job finished or was dropped).
-pub(crate) struct LoadGuard(Arc<AtomicUsize>);
+pub(crate) struct LoadGuard(Arc<Load>);
 
 impl LoadGuard {
-    pub(crate) fn new(load: &Arc<AtomicUsize>) -> Self {
-        load.fetch_add(1, Ordering::SeqCst);
+    pub(crate) fn new(load: &Arc<Load>) -> Self {
+        load.jobs.fetch_add(1, Ordering::SeqCst);
         Self(Arc::clone(load))
     }
 }
 
 impl Drop for LoadGuard {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        if self.0.jobs.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_one();
+        }
     }
 }
 
@@ -57,21 +87,26 @@ impl Worker {
     pub(crate) fn start(index: usize) -> io::Result<(Self, thread::JoinHandle<()>)> {
         let (inbox, jobs) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = std_mpsc::channel();
+        let load = Arc::new(Load::default());
+        let worker_load = Arc::clone(&load);
         let thread = thread::Builder::new()
             .name(format!("corona-pool-{index}"))
-            .spawn(move || run(jobs, ready_tx))?;
+            .spawn(move || run(jobs, &worker_load, ready_tx))?;
         match ready_rx.recv() {
             Ok(Ok(())) => {}
             Ok(Err(err)) => return Err(err),
             Err(_) => return Err(io::Error::other("the pool worker thread exited at start")),
         }
-        let load = Arc::new(AtomicUsize::new(0));
         Ok((Self { inbox, load }, thread))
     }
 }
 
 /// The worker thread's body.
-fn run(mut jobs: mpsc::UnboundedReceiver<Message>, ready: std_mpsc::Sender<io::Result<()>>) {
+fn run(
+    mut jobs: mpsc::UnboundedReceiver<Message>,
+    load: &Load,
+    ready: std_mpsc::Sender<io::Result<()>>,
+) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -97,27 +132,29 @@ fn run(mut jobs: mpsc::UnboundedReceiver<Message>, ready: std_mpsc::Sender<io::R
     jobs.close(); // from here on `spawn` fails fast and reports the job cancelled
 
     if let Stop::Finish(timeout) = stop {
-        // Jobs sent before the close but after the stop message were accepted: start them.
         local.block_on(&runtime, async {
+            // Jobs sent before the close but after the stop message were accepted: start them.
             while let Ok(message) = jobs.try_recv() {
                 if let Message::Job(job) = message {
                     job();
                 }
             }
+            // Wait for the accepted jobs only (the `LocalSet` keeps running every task
+            // meanwhile): a coroutine a job left running with `spawn_local` may never end, and
+            // must not hold the shutdown forever. It is cancelled below, as a tokio runtime
+            // cancels the tasks left when it shuts down.
+            match timeout {
+                None => load.idle().await,
+                Some(timeout) => {
+                    let _ = tokio::time::timeout(timeout, load.idle()).await;
+                }
+            }
         });
-        // A `LocalSet` is a future that completes once all of its tasks have.
-        match timeout {
-            None => runtime.block_on(local),
-            Some(timeout) => runtime.block_on(async {
-                let _ = tokio::time::timeout(timeout, local).await;
-                // Jobs still unfinished are dropped here, inside the runtime.
-            }),
-        }
-    } else {
-        // Queued jobs are dropped unstarted; running ones are dropped inside the runtime
-        // context, so their coroutines unwind where their I/O resources can deregister.
-        drop(jobs);
-        let _entered = runtime.enter();
-        drop(local);
     }
+    // Queued jobs (`Cancel`) are dropped unstarted. What is left in the `LocalSet` (running
+    // jobs on `Cancel` or past the timeout, coroutines jobs `spawn_local`ed) is dropped inside
+    // the runtime context, so coroutines unwind where their I/O resources can deregister.
+    drop(jobs);
+    let _entered = runtime.enter();
+    drop(local);
 }
