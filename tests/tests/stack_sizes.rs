@@ -1,9 +1,11 @@
 //! Absurd stack sizes are refused with corona's own message, and leave nothing behind:
 //! coroutines and generators made afterwards, of the default size and of odd ones, work.
+//! Huge and many large sizes take the address space and stack mappings of the stacks they
+//! run on, not of 32 each; a refusal gives back what the failed attempt mapped.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use corona_tests::panic_message;
+use corona_tests::{assert_child_succeeds, is_child, panic_message};
 
 const ABSURD: [usize; 4] = [
     usize::MAX,
@@ -81,4 +83,215 @@ fn refused_twice_the_same_way() {
         });
     }
     assert_later_stacks_work();
+}
+
+/// A field of `/proc/self/status` in bytes (`VmSize`: the address space the process has).
+fn status_bytes(field: &str) -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").expect("reading /proc/self/status");
+    let kib: usize = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("the {field} line of /proc/self/status"));
+    kib * 1024
+}
+
+/// Runs one coroutine of `size` bytes and returns the size of its stack, or the panic's
+/// message.
+fn run_size(size: usize) -> Result<usize, String> {
+    catch_unwind(AssertUnwindSafe(|| {
+        futures::executor::block_on(
+            corona::Builder::new()
+                .stack_size(size)
+                .build(|| corona::stack_usage().unwrap().size()),
+        )
+    }))
+    .map_err(|payload| panic_message(&*payload))
+}
+
+/// For child processes that measure their address space: panics print their message only.
+/// A backtrace would map the binary's debug information, tens of MiB.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| eprintln!("{info}")));
+}
+
+/// Whether this process may reserve terabytes of address space it never touches: not
+/// with `vm.overcommit_memory = 2` (strict accounting) or a finite `ulimit -v`.
+fn terabytes_reservable() -> bool {
+    let strict = std::fs::read_to_string("/proc/sys/vm/overcommit_memory")
+        .is_ok_and(|mode| mode.trim() == "2");
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid, writable `rlimit`.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) }, 0);
+    !strict && limit.rlim_cur == libc::RLIM_INFINITY
+}
+
+// The portable path commits a stack's memory (corosensei's `DefaultStack`), so the kernel
+// refuses a 16 TiB one there.
+#[cfg(not(corona_portable_stacks))]
+#[test]
+fn a_huge_stack_reserves_one_stack_of_address_space() {
+    // A stack this big is carved alone: a refill of 32 would take 512 TiB, more than the
+    // address space, and fail after keeping what it got.
+    const NAME: &str = "a_huge_stack_reserves_one_stack_of_address_space";
+    const TIB: usize = 1 << 40;
+    /// Runs a coroutine of `size` bytes (not asking for its stack usage, which reads the
+    /// residency of each page), or returns the panic's message.
+    fn run_huge(size: usize) -> Result<(), String> {
+        catch_unwind(AssertUnwindSafe(|| {
+            futures::executor::block_on(corona::Builder::new().stack_size(size).build(|| ()))
+        }))
+        .map_err(|payload| panic_message(&*payload))
+    }
+
+    if is_child(NAME) {
+        if !terabytes_reservable() {
+            println!("skipped: address space reservations are limited here");
+            return;
+        }
+        quiet_panics();
+        let before = status_bytes("VmSize");
+        assert_eq!(run_huge(16 * TIB), Ok(()));
+        let grew = status_bytes("VmSize") - before;
+        assert!(
+            (16 * TIB..17 * TIB).contains(&grew),
+            "a 16 TiB stack grew the address space by {grew} bytes"
+        );
+        // There is room left for other big stacks.
+        assert_eq!(run_huge(TIB), Ok(()));
+        println!("16 TiB, then 1 TiB: both ran");
+        return;
+    }
+    let out = assert_child_succeeds(NAME, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("both ran") || stdout.contains("skipped:"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_refused_refill_gives_back_what_it_mapped() {
+    // One mapping per stack, and the address space capped 48 MiB above what the process
+    // has: a refill of 32 stacks of 2 MiB (64 MiB) maps about 23 before it is refused.
+    // They must go, or a 40 MiB stack does not fit afterwards.
+    const NAME: &str = "a_refused_refill_gives_back_what_it_mapped";
+    const MIB: usize = 1 << 20;
+    if is_child(NAME) {
+        if !terabytes_reservable() {
+            println!("skipped: address space reservations are limited here");
+            return;
+        }
+        quiet_panics();
+        // The thread's first stack also maps its alternate signal stack: before the cap.
+        assert_eq!(run_size(0), Ok(corona::MIN_STACK_SIZE));
+        let before = status_bytes("VmSize");
+        let cap = (before + 48 * MIB) as libc::rlim_t;
+        let limit = libc::rlimit {
+            rlim_cur: cap,
+            rlim_max: libc::RLIM_INFINITY,
+        };
+        // SAFETY: `limit` is a valid `rlimit` whose soft value does not exceed the hard one.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) }, 0);
+        let small = 2 * MIB - 4096;
+        let message = run_size(small).expect_err("32 stacks of 2 MiB do not fit in 48 MiB");
+        assert!(
+            message.starts_with(&format!(
+                "corona: could not allocate a coroutine stack of {small} bytes: "
+            )),
+            "{message}"
+        );
+        let after = status_bytes("VmSize");
+        assert!(
+            after < before + 4 * MIB,
+            "the refused refill kept {} bytes of address space",
+            after - before
+        );
+        assert_eq!(run_size(40 * MIB), Ok(40 * MIB));
+        println!("refused, nothing kept, then 40 MiB ran");
+        return;
+    }
+    let out = assert_child_succeeds(NAME, &[("CORONA_STACK_GUARD", "mprotect")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("then 40 MiB ran") || stdout.contains("skipped:"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn many_large_sizes_one_at_a_time() {
+    // Each size of 32 MiB or more is a slab of its own. One coroutine at a time of 2,100
+    // such sizes takes 2,100 stack mappings, not 32 each (which filled the overflow
+    // handler's registry, 65,536 entries, at the 2,048th size).
+    const NAME: &str = "many_large_sizes_one_at_a_time";
+    const SIZES: usize = 2100;
+    if is_child(NAME) {
+        quiet_panics();
+        let base = 32 << 20;
+        let before = status_bytes("VmSize");
+        for k in 0..SIZES {
+            let size = base + k * 4096;
+            assert_eq!(run_size(size), Ok(size), "the {k}th size");
+        }
+        let grew = status_bytes("VmSize") - before;
+        // One stack (and guard page) per size, and a little heap.
+        let one_each = (0..SIZES).map(|k| base + (k + 1) * 4096).sum::<usize>();
+        assert!(
+            grew < one_each + (64 << 20),
+            "{SIZES} sizes grew the address space by {grew} bytes, one stack each is {one_each}"
+        );
+        return;
+    }
+    assert_child_succeeds(NAME, &[]);
+}
+
+// The registry belongs to the Linux allocator (the overflow report's).
+#[cfg(not(corona_portable_stacks))]
+#[test]
+fn a_full_registry_refuses_with_the_allocation_message() {
+    // The overflow handler's registry of stack mappings, lowered to 40 entries: a new size
+    // past it is refused like any stack the process cannot have, with the mapping it made
+    // unmapped, and sizes that have stacks keep working.
+    const NAME: &str = "a_full_registry_refuses_with_the_allocation_message";
+    if is_child(NAME) {
+        quiet_panics();
+        let base = 32 << 20;
+        let mut k = 0;
+        let refused = loop {
+            let size = base + k * 4096;
+            let before = status_bytes("VmSize");
+            match run_size(size) {
+                Ok(got) => assert_eq!(got, size),
+                Err(message) => break (size, message, before),
+            }
+            k += 1;
+            assert!(k <= 40, "40 registered mappings and no refusal");
+        };
+        let (size, message, before) = refused;
+        // Every stack of 32 MiB or more is a mapping of its own: the 41st is refused.
+        assert_eq!(k, 40, "refused at the size after {k}: {message}");
+        assert!(
+            message.starts_with(&format!(
+                "corona: could not allocate a coroutine stack of {size} bytes: the 40 stack \
+                 mappings corona can track are all in use"
+            )),
+            "{message}"
+        );
+        assert!(message.contains("fewer distinct stack sizes"), "{message}");
+        let after = status_bytes("VmSize");
+        assert!(
+            after < before + size,
+            "the refused stack kept its mapping: {before} -> {after}"
+        );
+        // The same refusal again, and the sizes that got stacks still get them.
+        assert_eq!(run_size(size).unwrap_err(), message);
+        assert_eq!(run_size(base), Ok(base));
+        assert_eq!(run_size(base + 4096), Ok(base + 4096));
+        return;
+    }
+    assert_child_succeeds(NAME, &[("CORONA_STACK_MAPPINGS", "40")]);
 }

@@ -71,11 +71,10 @@ unsafe impl corosensei::stack::Stack for Stack {
 /// Tells valgrind that the `size` bytes below `top` are a stack, so that it accepts the
 /// stack pointer moving there (a no-op, a few instructions, when not under valgrind).
 ///
-/// Called once per slot when it is carved: slots are never unmapped, so the registration
-/// is never withdrawn.
-pub(super) fn register_with_valgrind(top: usize, size: usize) {
-    let registration = ValgrindStackRegistration::new((top - size) as *mut u8, size);
-    core::mem::forget(registration);
+/// Called once per slot when it is carved; dropping the registration withdraws it, which
+/// the allocator does when it unmaps the stack.
+pub(super) fn register_with_valgrind(top: usize, size: usize) -> ValgrindStackRegistration {
+    ValgrindStackRegistration::new((top - size) as *mut u8, size)
 }
 
 /// The usable range of the corona stack that contains `addr`, if any.

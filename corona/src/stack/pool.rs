@@ -309,10 +309,19 @@ pub(crate) fn take(size: usize) -> Stack {
 /// and one syscall to pre-fault their first pages, instead of one page fault each.
 const REFILL: usize = 32;
 
+/// Bytes of stacks (guard pages included) fetched at once at most: a slab's worth. Stacks
+/// of up to 2 MiB come [`REFILL`] at a time; larger ones fewer, so that the allocator maps
+/// at most one new slab per refill, and those of 32 MiB or more (a slab of their own) one
+/// at a time: idle ones of a size nobody asks for again would hold that much address
+/// space, and a mapping each, for good.
+pub(super) const REFILL_BYTES: usize = 64 << 20;
+
 #[cold]
 fn refill(size: usize) -> Stack {
-    let mut stacks = slab::allocate_many(size, REFILL);
-    let first = stacks.pop().expect("REFILL > 0");
+    let slot = size.saturating_add(super::backend::page_size());
+    let count = (REFILL_BYTES / slot).clamp(1, REFILL);
+    let mut stacks = slab::allocate_many(size, count);
+    let first = stacks.pop().expect("at least one stack");
     let _ = POOL.try_with(|pool| {
         let mut pool = pool.borrow_mut();
         pool.idle.append(&mut stacks);

@@ -20,14 +20,25 @@
 //! memory returned with `MADV_DONTNEED` and its address kept here, idle, for the next
 //! coroutine of the same size; the mapping and its guard stay, so the overflow handler's
 //! registry never goes stale.
+//!
+//! A call that fails leaves nothing behind: the mappings it made are unmapped and the idle
+//! stacks it took are idle again. A thread's pool asks for stacks a few at a time (see
+//! `pool::REFILL_BYTES`), so a call maps at most one new slab, and a stack of 32 MiB or
+//! more is carved alone, in a slab of its own.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use corosensei::stack::valgrind::ValgrindStackRegistration;
 
 use super::{linux, overflow, registry, sys, Stack};
 
 /// Bytes reserved per slab (address space only: pages cost memory when touched).
 const SLAB_BYTES: usize = 64 << 20;
+
+// A pool's refill then takes at most a slab's slots: it maps at most one new slab.
+const _: () = assert!(super::pool::REFILL_BYTES <= SLAB_BYTES);
 
 /// How guard pages are made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,17 +72,37 @@ struct Run {
 struct Allocator {
     guards: Guards,
     classes: Vec<Class>,
+    /// The stacks that are a mapping of their own (`Guards::PerStack`), by top, with their
+    /// valgrind registration, withdrawn if the stack is unmapped.
+    own: BTreeMap<usize, ValgrindStackRegistration>,
 }
 
 static ALLOCATOR: Mutex<Allocator> = Mutex::new(Allocator {
     guards: Guards::Undecided,
     classes: Vec::new(),
+    own: BTreeMap::new(),
 });
 
 fn lock() -> MutexGuard<'static, Allocator> {
-    // The only panic under the lock is the allocation-failure report, raised before
-    // anything was changed: the state is consistent even if the lock was poisoned.
+    // Nothing panics under the lock (failures are reported after it was dropped): the
+    // state is consistent even if the lock was poisoned.
     ALLOCATOR.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Why a stack could not be made.
+#[derive(Debug)]
+enum Refused {
+    /// The operating system refused the memory or a mapping, or the size does not fit the
+    /// address space.
+    Os(io::Error),
+    /// Every entry of the overflow handler's registry is in use.
+    Registry,
+}
+
+impl From<io::Error> for Refused {
+    fn from(err: io::Error) -> Self {
+        Refused::Os(err)
+    }
 }
 
 /// `count` stacks of `size` usable bytes (a multiple of the page size): idle ones where
@@ -80,24 +111,52 @@ fn lock() -> MutexGuard<'static, Allocator> {
 ///
 /// # Panics
 ///
-/// When the operating system refuses the memory.
+/// When a stack cannot be made. The call then leaves nothing behind: the mappings it made
+/// are unmapped, the idle stacks it took are idle again.
 pub(crate) fn allocate_many(size: usize, count: usize) -> Vec<Stack> {
     overflow::prepare_thread();
-    let mut stacks = Vec::with_capacity(count);
-    {
+    let mut tops = Vec::with_capacity(count);
+    let failed = {
         let mut alloc = lock();
+        let existed = alloc.classes.iter().any(|c| c.size == size);
+        // The mappings made by this call, `(start, len)`, to give back if it fails.
+        let mut fresh = Vec::new();
+        let mut failed = None;
         for _ in 0..count {
-            stacks.push(allocate_locked(&mut alloc, size));
+            match allocate_locked(&mut alloc, size, &mut fresh) {
+                Ok(top) => tops.push(top),
+                Err(refused) => {
+                    failed = Some(refused);
+                    break;
+                }
+            }
         }
+        failed.map(|refused| {
+            let fresh = give_back_locked(&mut alloc, size, existed, &tops, &fresh);
+            (refused, fresh)
+        })
+    };
+    if let Some((refused, fresh)) = failed {
+        for (start, len) in fresh {
+            // SAFETY: `[start, start + len)` was mapped by this call, which handed none of
+            // its stacks out, and was removed from the registry and the size class.
+            unsafe { sys::unmap(start, len) };
+        }
+        allocation_failed(size, refused);
     }
     let page = sys::page_size();
-    let tops: Vec<usize> = stacks.iter().map(|s| s.top() - page).collect();
-    sys::populate(&tops);
-    stacks
+    let firsts: Vec<usize> = tops.iter().map(|&top| top - page).collect();
+    sys::populate(&firsts);
+    tops.into_iter().map(|top| Stack::new(top, size)).collect()
 }
 
-/// One stack, as `allocate_many` describes.
-fn allocate_locked(alloc: &mut Allocator, size: usize) -> Stack {
+/// One stack, as `allocate_many` describes; returns its top. A mapping it makes is added
+/// to `fresh`.
+fn allocate_locked(
+    alloc: &mut Allocator,
+    size: usize,
+    fresh: &mut Vec<(usize, usize)>,
+) -> Result<usize, Refused> {
     if alloc.guards == Guards::Undecided {
         let forced = std::env::var_os("CORONA_STACK_GUARD").is_some_and(|v| v == "mprotect");
         alloc.guards = if forced || sys::under_valgrind() {
@@ -107,10 +166,8 @@ fn allocate_locked(alloc: &mut Allocator, size: usize) -> Stack {
         };
     }
     // A size whose slot does not fit the address space is refused before any state is
-    // made for it (no arithmetic overflow, no empty size class).
-    let Some(slot) = slot_len(size) else {
-        allocation_failed(size, io::ErrorKind::OutOfMemory.into());
-    };
+    // made for it (no arithmetic overflow, no size class).
+    let slot = slot_len(size).ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))?;
     let at = match alloc.classes.iter().position(|c| c.size == size) {
         Some(at) => at,
         None => {
@@ -130,11 +187,68 @@ fn allocate_locked(alloc: &mut Allocator, size: usize) -> Stack {
         if run.count == 0 {
             idle.pop();
         }
-        return Stack::new(top, size);
+        return Ok(top);
     }
-    let top = carve(alloc, at).unwrap_or_else(|err| allocation_failed(size, err));
-    linux::register_with_valgrind(top, size);
-    Stack::new(top, size)
+    let top = carve(alloc, at, fresh)?;
+    let registration = linux::register_with_valgrind(top, size);
+    if alloc.guards == Guards::PerStack {
+        alloc.own.insert(top, registration);
+    } else {
+        // Slab slots are never unmapped, so their registration is never withdrawn.
+        core::mem::forget(registration);
+    }
+    Ok(top)
+}
+
+/// Undoes a failed `allocate_many` that took the stacks `tops` of `size` bytes and made
+/// the mappings `fresh`, handing none out (`existed`: the size had a class before the
+/// call). Stacks of a fresh mapping go with it, the others are idle again (untouched: no
+/// page was pre-faulted yet). Returns the mappings to unmap once the lock is dropped.
+fn give_back_locked(
+    alloc: &mut Allocator,
+    size: usize,
+    existed: bool,
+    tops: &[usize],
+    fresh: &[(usize, usize)],
+) -> Vec<(usize, usize)> {
+    let page = sys::page_size();
+    let in_fresh = |addr: usize| {
+        fresh
+            .iter()
+            .any(|&(start, len)| (start..start + len).contains(&addr))
+    };
+    for &(start, _) in fresh {
+        registry::unregister(start);
+    }
+    let Some(at) = alloc.classes.iter().position(|c| c.size == size) else {
+        return fresh.to_vec();
+    };
+    for &top in tops.iter().rev() {
+        if in_fresh(top - page) {
+            alloc.own.remove(&top);
+        } else {
+            push_idle(&mut alloc.classes[at], top, size + page);
+        }
+    }
+    let class = &mut alloc.classes[at];
+    if class.next < class.end && in_fresh(class.next) {
+        class.next = 0;
+        class.end = 0;
+    }
+    // A class this call made holds nothing now (all its stacks were in fresh mappings):
+    // a refused size leaves no class behind.
+    if !existed {
+        alloc.classes.swap_remove(at);
+    }
+    fresh.to_vec()
+}
+
+/// Adds the stack of class `class` whose top is `top` to the class's idle stacks.
+fn push_idle(class: &mut Class, top: usize, slot: usize) {
+    match class.idle.last_mut() {
+        Some(run) if run.top + run.count * slot == top => run.count += 1,
+        _ => class.idle.push(Run { top, count: 1 }),
+    }
 }
 
 /// A slot's length (guard page included) for stacks of `size` usable bytes, if it fits
@@ -144,22 +258,35 @@ fn slot_len(size: usize) -> Option<usize> {
         .filter(|&slot| slot <= isize::MAX as usize)
 }
 
-/// The allocation-failure report. Raised with the allocator consistent: at most an empty
-/// size class was added, and stacks already taken by the failing call are released as the
-/// panic unwinds (after the lock was dropped).
+/// The allocation-failure report, raised with the allocator consistent and unlocked.
 #[cold]
 #[inline(never)]
-fn allocation_failed(size: usize, err: io::Error) -> ! {
-    panic!(
-        "corona: could not allocate a coroutine stack of {size} bytes: {err}; the \
-         process is out of memory or of memory mappings (`sysctl vm.max_map_count`), or \
-         the size is absurd: keep fewer coroutines alive or give them smaller stacks with \
-         #[corona::coroutine(stack_size = ...)] or Builder::stack_size"
-    )
+fn allocation_failed(size: usize, refused: Refused) -> ! {
+    match refused {
+        Refused::Os(err) => panic!(
+            "corona: could not allocate a coroutine stack of {size} bytes: {err}; the \
+             process is out of memory or of memory mappings (`sysctl vm.max_map_count`), \
+             or the size is absurd: keep fewer coroutines alive or give them smaller stacks \
+             with #[corona::coroutine(stack_size = ...)] or Builder::stack_size"
+        ),
+        Refused::Registry => panic!(
+            "corona: could not allocate a coroutine stack of {size} bytes: the {} stack \
+             mappings corona can track are all in use (each stack size is carved from \
+             mappings of its own, kept for reuse; a stack of 32 MiB or more is one mapping): \
+             use fewer distinct stack sizes with #[corona::coroutine(stack_size = ...)] or \
+             Builder::stack_size, or keep fewer coroutines with large stacks alive",
+            registry::capacity()
+        ),
+    }
 }
 
-/// A fresh slot for class `at`, its guard page installed; returns the stack's top.
-fn carve(alloc: &mut Allocator, at: usize) -> io::Result<usize> {
+/// A fresh slot for class `at`, its guard page installed; returns the stack's top. A
+/// mapping it makes is added to `fresh`.
+fn carve(
+    alloc: &mut Allocator,
+    at: usize,
+    fresh: &mut Vec<(usize, usize)>,
+) -> Result<usize, Refused> {
     let page = sys::page_size();
     let size = alloc.classes[at].size;
     let slot = size + page;
@@ -179,12 +306,12 @@ fn carve(alloc: &mut Allocator, at: usize) -> io::Result<usize> {
                     // SAFETY: as above.
                     unsafe { sys::unmap(start, len) };
                     alloc.guards = Guards::PerStack;
-                    return carve(alloc, at);
+                    return carve(alloc, at, fresh);
                 }
                 Err(err) => {
                     // SAFETY: as above.
                     unsafe { sys::unmap(start, len) };
-                    return Err(err);
+                    return Err(err.into());
                 }
             }
             // The other slots' guards, in one go, before any of them is handed out.
@@ -200,10 +327,15 @@ fn carve(alloc: &mut Allocator, at: usize) -> io::Result<usize> {
                 if let Err(err) = protected {
                     // SAFETY: as above.
                     unsafe { sys::unmap(start, len) };
-                    return Err(err);
+                    return Err(err.into());
                 }
             }
-            registry::register(start, len, slot);
+            if registry::register(start, len, slot).is_err() {
+                // SAFETY: as above (the registry refused it: still known to no one).
+                unsafe { sys::unmap(start, len) };
+                return Err(Refused::Registry);
+            }
+            fresh.push((start, len));
             class.next = start;
             class.end = start + len;
         }
@@ -217,9 +349,14 @@ fn carve(alloc: &mut Allocator, at: usize) -> io::Result<usize> {
         if let Err(err) = unsafe { sys::protect_guard(start) } {
             // SAFETY: as above.
             unsafe { sys::unmap(start, slot) };
-            return Err(err);
+            return Err(err.into());
         }
-        registry::register(start, slot, slot);
+        if registry::register(start, slot, slot).is_err() {
+            // SAFETY: as above.
+            unsafe { sys::unmap(start, slot) };
+            return Err(Refused::Registry);
+        }
+        fresh.push((start, slot));
         Ok(start + slot)
     }
 }
@@ -273,12 +410,8 @@ fn release_ranges(mut ranges: Vec<(usize, usize, usize)>) {
     }
     let mut alloc = lock();
     for (_, top, size) in ranges {
-        let slot = size + page;
         if let Some(class) = alloc.classes.iter_mut().find(|c| c.size == size) {
-            match class.idle.last_mut() {
-                Some(run) if run.top + run.count * slot == top => run.count += 1,
-                _ => class.idle.push(Run { top, count: 1 }),
-            }
+            push_idle(class, top, size + page);
         }
     }
 }
