@@ -56,7 +56,8 @@
 //!
 //! 1. **A stack is reused or unmapped only after its coroutine has been dropped**, never when
 //!    it was leaked, also not at thread exit: a stack goes back to the pool only in
-//!    `RawCoroutine`'s destructor, and slabs are never unmapped (see `stack::pool`).
+//!    `RawCoroutine`'s destructor, only the pool releases it (unmapping it if it is a
+//!    mapping of its own), and slabs are never unmapped (see `stack::pool`).
 //! 2. **Every coroutine that borrows non-`'static` data is owned by a call frame that cannot
 //!    leak it except by leaking its own stack**: `run`'s coroutine (owned by `run`, which
 //!    blocks) and scope children (owned by `scope`). Every other coroutine body is `'static`.

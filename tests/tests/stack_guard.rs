@@ -1,5 +1,6 @@
 //! Every stack has a guard page just below it: a write there faults (and is reported as an
-//! overflow), on slab stacks, on stacks whose memory was given back, and on the fallback.
+//! overflow), on slab stacks, on stacks whose memory was given back, and on the fallback,
+//! also after other fallback stacks were unmapped.
 
 use std::time::Duration;
 
@@ -91,4 +92,35 @@ fn fallback_stacks_have_guards() {
         return;
     }
     assert_guard_fault(NAME, &[("CORONA_STACK_GUARD", "mprotect")], 48 * 1024);
+}
+
+#[test]
+fn fallback_guards_are_reported_after_stacks_were_unmapped() {
+    // Fallback stacks are unmapped once given back, and their entries in the overflow
+    // handler's registry reused: the report must still name the faulting stack's own size,
+    // also where a new stack took the place of one of another size.
+    const NAME: &str = "fallback_guards_are_reported_after_stacks_were_unmapped";
+    if is_child(NAME) {
+        corona::set_stack_pool_limit(0);
+        for size in [48 * 1024, 40 * 1024, 56 * 1024] {
+            corona::run(|| {
+                let handles: Vec<_> = (0..300)
+                    .map(|_| {
+                        corona::Builder::new().stack_size(size).spawn_local(|| {
+                            corona::co_await!(tokio::time::sleep(Duration::from_millis(1)));
+                        })
+                    })
+                    .collect();
+                for h in handles {
+                    corona::co_await!(h).unwrap();
+                }
+            });
+        }
+        let c = corona::Builder::new()
+            .stack_size(44 * 1024)
+            .build(write_below_stack);
+        futures::executor::block_on(c);
+        return;
+    }
+    assert_guard_fault(NAME, &[("CORONA_STACK_GUARD", "mprotect")], 44 * 1024);
 }

@@ -7,7 +7,8 @@
 //!     a guard page below each (`MADV_GUARD_INSTALL`, so a million stacks need a few
 //!     thousand mappings, not two million), or one mapping each where the kernel is too
 //!     old, where `CORONA_STACK_GUARD=mprotect` asks for it, or under valgrind (detected;
-//!     every stack is registered with valgrind when it is carved).
+//!     every stack is registered with valgrind when it is carved). Slabs stay mapped; a
+//!     stack with a mapping of its own is unmapped when the pool releases it.
 //!   * [`overflow`] (feature `overflow-report`, on by default): a `SIGSEGV`/`SIGBUS`
 //!     handler that turns a fault in a corona guard page into a message naming the stack
 //!     size and how to raise it, instead of a bare crash.

@@ -20,7 +20,9 @@
 //! no more coroutines keeps its idle stacks until [`trim_stack_pool`] or its exit.
 //!
 //! Released stacks go back in batches (one `madvise` per run of neighbouring stacks): their
-//! memory returns to the kernel and their address space to the process-wide allocator.
+//! memory returns to the kernel and their address space to the process-wide allocator. A
+//! stack that is a mapping of its own (Linux without `MADV_GUARD_INSTALL`, valgrind,
+//! `CORONA_STACK_GUARD=mprotect`, the portable allocator) is unmapped instead.
 //!
 //! Invariant (`corona::scope` relies on it for soundness): a stack enters the pool only from
 //! `RawCoroutine`'s destructor, so a stack is reused or released only after its coroutine was
@@ -107,6 +109,11 @@ pub fn stack_pool_limit() -> usize {
 
 /// Gives back at once the memory of the idle stacks kept for recent demand, down to
 /// [`stack_pool_limit`] per thread, instead of over the next seconds.
+///
+/// Where each stack is a mapping of its own (Linux before 6.13, under valgrind, with
+/// `CORONA_STACK_GUARD=mprotect`, and other platforms), the stacks given back are unmapped,
+/// so that a later burst finds the process's memory mappings (`vm.max_map_count`) free
+/// again; slab stacks keep their address space for the next coroutines of their size.
 ///
 /// The calling thread trims before this returns; every other thread trims when it next
 /// returns a stack above the limit. Useful after a one-off burst (start-up, a batch job),

@@ -3,7 +3,9 @@
 //! The overflow handler must decide whether a faulting address is a corona guard page
 //! without locking or allocating. Every stack mapping (a slab of equal slots, or one stack
 //! of its own) is entered here before any of its stacks is handed out, and removed before
-//! it is unmapped, which happens only to the mappings of a failed allocation.
+//! it is unmapped: a slab stays mapped for good once a stack of it was handed out, a stack
+//! with a mapping of its own is unmapped once its coroutine was dropped and its thread's
+//! pool let it go, and the mappings of a failed allocation are unmapped at once.
 //!
 //! Entries are written under a lock (one writer at a time) and read with atomic loads
 //! only. Each entry carries a sequence number, odd while it is being written: a reader

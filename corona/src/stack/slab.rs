@@ -16,10 +16,14 @@
 //! coroutine forces this fallback (tests use it); so does running under valgrind, which
 //! knows neither guard advice nor `pidfd_open`.
 //!
-//! Stacks are never unmapped. A stack released by a thread's pool (see `pool`) has its
+//! Slabs are never unmapped. A slab stack released by a thread's pool (see `pool`) has its
 //! memory returned with `MADV_DONTNEED` and its address kept here, idle, for the next
-//! coroutine of the same size; the mapping and its guard stay, so the overflow handler's
-//! registry never goes stale.
+//! coroutine of the same size; the mapping and its guard stay. A stack with a mapping of
+//! its own (the fallback) is unmapped when released instead: kept, each would hold two of
+//! the kernel's mappings for good, and after a burst the process could not map anything
+//! more. Either way a stack is released only after its coroutine was dropped (see `pool`),
+//! and the overflow handler's registry names every stack mapping while it is mapped, and
+//! only then.
 //!
 //! A call that fails leaves nothing behind: the mappings it made are unmapped and the idle
 //! stacks it took are idle again. A thread's pool asks for stacks a few at a time (see
@@ -73,7 +77,8 @@ struct Allocator {
     guards: Guards,
     classes: Vec<Class>,
     /// The stacks that are a mapping of their own (`Guards::PerStack`), by top, with their
-    /// valgrind registration, withdrawn if the stack is unmapped.
+    /// valgrind registration: they are unmapped when released, and withdrawn from valgrind
+    /// then.
     own: BTreeMap<usize, ValgrindStackRegistration>,
 }
 
@@ -361,8 +366,9 @@ fn carve(
     }
 }
 
-/// Gives idle stacks back: their memory is returned to the kernel (`MADV_DONTNEED`, the
-/// mapping stays) and their slots are kept for the next coroutines of the same size.
+/// Gives idle stacks back. A stack that is a mapping of its own is unmapped; a slab's has
+/// its memory returned to the kernel (`MADV_DONTNEED`, the mapping stays) and its slot
+/// kept for the next coroutine of the same size.
 pub(crate) fn release(stacks: Vec<Stack>) {
     if stacks.is_empty() {
         return;
@@ -387,8 +393,37 @@ pub(crate) fn release_slot(top: usize, size: usize) {
 /// `release` for stacks given as `(bottom, top, size)`, each owned by the caller and idle.
 fn release_ranges(mut ranges: Vec<(usize, usize, usize)>) {
     let page = sys::page_size();
+    let slabs = {
+        let mut alloc = lock();
+        if alloc.guards == Guards::PerStack {
+            // Out of the bookkeeping first, so that the registry never names an unmapped
+            // range; a stack carved from a slab before the fallback was chosen stays.
+            let mut own = Vec::new();
+            ranges.retain(|&(bottom, top, _)| match alloc.own.remove(&top) {
+                Some(registration) => {
+                    drop(registration);
+                    registry::unregister(bottom - page);
+                    own.push((bottom - page, top));
+                    false
+                }
+                None => true,
+            });
+            drop(alloc);
+            for (start, end) in own {
+                // SAFETY: `[start, end)` is the whole mapping of one stack (its guard page
+                // and the stack), which the caller gave up: its coroutine was dropped, and
+                // it is no longer registered anywhere.
+                unsafe { sys::unmap(start, end - start) };
+            }
+            false
+        } else {
+            true
+        }
+    };
+    if ranges.is_empty() {
+        return;
+    }
     ranges.sort_unstable();
-    let slabs = lock().guards == Guards::Slabs;
     // Neighbouring stacks of a slab are one guard page apart; `MADV_DONTNEED` keeps guard
     // markers, so one call covers a whole run of them.
     let mut run: Option<(usize, usize)> = None;
