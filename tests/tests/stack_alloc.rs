@@ -66,14 +66,14 @@ fn assert_disjoint(mut stacks: Vec<(Range<usize>, usize)>) {
 #[test]
 fn live_stacks_never_overlap() {
     let sizes = [
-        16 * 1024,
+        32 * 1024,
         64 * 1024,
         corona::DEFAULT_STACK_SIZE,
-        20 * 1024 + 1,
+        40 * 1024 + 1,
     ];
     let stacks = live_stacks(3000, &sizes);
-    // Each coroutine got the size it asked for, 20 KiB + 1 rounded up to whole pages.
-    let granted = [16 * 1024, 64 * 1024, corona::DEFAULT_STACK_SIZE, 24 * 1024];
+    // Each coroutine got the size it asked for, 40 KiB + 1 rounded up to whole pages.
+    let granted = [32 * 1024, 64 * 1024, corona::DEFAULT_STACK_SIZE, 44 * 1024];
     for (i, (range, _)) in stacks.iter().enumerate() {
         assert_eq!(range.len(), granted[i % 4], "stack {i}: {range:x?}");
     }
@@ -91,7 +91,7 @@ fn live_stacks_never_overlap() {
 /// `MADV_GUARD_INSTALL`): 200 live stacks of a size of their own add 200 mappings or more.
 fn stacks_map_one_each() -> bool {
     let before = mapping_count();
-    let _ = live_stacks(200, &[28 * 1024]);
+    let _ = live_stacks(200, &[52 * 1024]);
     // Idle stacks stay mapped (pooled), so the count is still up.
     mapping_count() >= before + 200
 }
@@ -119,11 +119,11 @@ fn beyond_the_old_mapping_limit() {
             }
             // Two mappings per stack (guard and stack): this is past the limit.
             let count = limit / 2 + 1000;
-            let err = std::panic::catch_unwind(|| live_stacks(count, &[16 * 1024]))
+            let err = std::panic::catch_unwind(|| live_stacks(count, &[32 * 1024]))
                 .expect_err("more live stacks than the kernel allows mappings");
             let msg = panic_message(&*err);
             assert!(
-                msg.starts_with("corona: could not allocate a coroutine stack of 16384 bytes")
+                msg.starts_with("corona: could not allocate a coroutine stack of 32768 bytes")
                     && msg.contains("vm.max_map_count")
                     && msg.contains("smaller stacks"),
                 "{msg}"
@@ -132,7 +132,7 @@ fn beyond_the_old_mapping_limit() {
             return;
         }
         let before = mapping_count();
-        let stacks = live_stacks(40_000, &[16 * 1024]);
+        let stacks = live_stacks(40_000, &[32 * 1024]);
         let during = mapping_count();
         assert_disjoint(stacks);
         println!("mappings: {before} before, {during} after 40000 stacks");
@@ -160,7 +160,7 @@ fn forced_fallback_maps_each_stack_with_a_guard() {
     const NAME: &str = "forced_fallback_maps_each_stack_with_a_guard";
     if is_child(NAME) {
         let before = mapping_count();
-        let stacks = live_stacks(1000, &[16 * 1024, 32 * 1024]);
+        let stacks = live_stacks(1000, &[32 * 1024, 48 * 1024]);
         let after = mapping_count();
         assert_disjoint(stacks);
         // Two mappings per stack (guard + stack); the kernel may merge neighbours' guard

@@ -233,7 +233,7 @@ fn stacks_with_mappings_of_their_own_are_unmapped_when_given_back() {
             let on_leaked_stack = rx.recv().unwrap();
             std::mem::forget(leaked);
 
-            live_burst(30_000, 16 * 1024);
+            live_burst(30_000, 32 * 1024);
             let after_burst = corona_tests::mapping_count();
             corona::trim_stack_pool();
             let trimmed = corona_tests::mapping_count();

@@ -37,12 +37,12 @@ fn assert_later_stacks_work() {
     let sum = futures::executor::block_on(async {
         let a = corona::Coroutine::new(|| 40).await;
         let b = corona::Builder::new()
-            .stack_size(20 * 1024 + 1)
+            .stack_size(40 * 1024 + 1)
             .build(|| corona::stack_usage().unwrap().size())
             .await;
         a + b
     });
-    assert_eq!(sum, 40 + 24 * 1024);
+    assert_eq!(sum, 40 + 44 * 1024);
     let generator = corona::Generator::with_stack_size(32 * 1024, |y| {
         y.yield_(1);
         y.yield_(2);
@@ -294,4 +294,31 @@ fn a_full_registry_refuses_with_the_allocation_message() {
         return;
     }
     assert_child_succeeds(NAME, &[("CORONA_STACK_MAPPINGS", "40")]);
+}
+
+#[test]
+fn a_panic_on_the_smallest_stack_is_caught_with_backtraces_on() {
+    // The panic hook prints the backtrace on the panicking coroutine's own stack: the
+    // smallest stack must have room for it, or the panic becomes an overflow (an abort).
+    const NAME: &str = "a_panic_on_the_smallest_stack_is_caught_with_backtraces_on";
+    if is_child(NAME) {
+        for size in [0, corona::MIN_STACK_SIZE] {
+            let payload = run_size_panicking(size).expect_err("the body panics");
+            assert_eq!(payload, "a panic on a small stack");
+        }
+        return;
+    }
+    assert_child_succeeds(NAME, &[("RUST_BACKTRACE", "full")]);
+}
+
+/// Runs a body that panics at once on a stack of `size` bytes; returns the panic's message.
+fn run_size_panicking(size: usize) -> Result<(), String> {
+    catch_unwind(|| {
+        futures::executor::block_on(
+            corona::Builder::new()
+                .stack_size(size)
+                .build(|| panic!("a panic on a small stack")),
+        )
+    })
+    .map_err(|payload| panic_message(&*payload))
 }

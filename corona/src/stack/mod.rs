@@ -77,8 +77,12 @@ pub(crate) use backend::Stack;
 /// for deep sync parsers. Only touched pages cost memory; the rest is address space.
 pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
 
-/// The smallest stack corona hands out, whatever was asked for.
-pub const MIN_STACK_SIZE: usize = 16 * 1024;
+/// The smallest stack corona hands out, whatever was asked for: 32 KiB.
+///
+/// A panic's hook runs on the stack of the coroutine that panicked, and printing a
+/// backtrace (`RUST_BACKTRACE=1`) takes about 21 KiB of it: a smaller stack would turn the
+/// first panic of a shallow body into a stack overflow, which aborts the process.
+pub const MIN_STACK_SIZE: usize = 32 * 1024;
 
 /// Rounds a requested size to what corona hands out: at least [`MIN_STACK_SIZE`], a whole
 /// number of pages.
