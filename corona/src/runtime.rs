@@ -27,6 +27,7 @@ use crate::Coroutine;
 /// });
 /// assert_eq!(greeting, "hello from corona");
 /// ```
+#[track_caller]
 pub fn run<F, T>(body: F) -> T
 where
     F: FnOnce() -> T,
@@ -35,6 +36,11 @@ where
         .enable_all()
         .build()
         .unwrap_or_else(|err| panic!("corona::run: could not build a tokio runtime: {err}"));
+    // Entered until `local` is dropped (declared after it, so dropped after it): dropping the
+    // `LocalSet` cancels the coroutines still waiting, and their destructors may need the
+    // runtime (spawn a clean-up task, start a timer). Outside it they would panic during
+    // the unwinding, which aborts.
+    let _entered = runtime.enter();
     let local = tokio::task::LocalSet::new();
     // SAFETY: `main` is owned by this function and moved into `block_on`, which drops it (and
     // so unwinds its stack) before it returns or unwinds. Nothing can leak it, so every borrow

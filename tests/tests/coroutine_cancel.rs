@@ -202,6 +202,48 @@ fn spawned_coroutines_still_waiting_are_unwound_when_run_ends() {
     assert_eq!(drops.dropped(), 3);
 }
 
+/// In the destructor of a coroutine `run` cancels as it ends: clean-up that needs the
+/// runtime, as the guide advises (spawn it as a task), and a timer.
+struct CleansUpWithTheRuntime(Rc<Cell<usize>>);
+
+impl Drop for CleansUpWithTheRuntime {
+    fn drop(&mut self) {
+        drop(tokio::task::spawn(async {}));
+        let timer = corona::try_await(tokio::time::timeout(Duration::from_secs(1), async {}));
+        assert!(matches!(timer, Ok(Ok(()))), "{timer:?}");
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+#[test]
+fn coroutines_run_cancels_as_it_ends_can_still_use_the_runtime() {
+    // Outside the runtime, either use would panic during the cancellation's unwinding: an
+    // abort, so a child process. Also when the body panics.
+    corona_tests::run_in_child_process(
+        "coroutines_run_cancels_as_it_ends_can_still_use_the_runtime",
+        || {
+            let cleaned = Rc::new(Cell::new(0));
+            for body_panics in [false, true] {
+                let cleaner = CleansUpWithTheRuntime(cleaned.clone());
+                let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    corona::run(move || {
+                        drop(corona::spawn_local(move || {
+                            let _cleaner = cleaner;
+                            co_await!(future::pending::<()>());
+                        }));
+                        corona::yield_now();
+                        if body_panics {
+                            panic!("the body panics");
+                        }
+                    })
+                }));
+                assert_eq!(ended.is_err(), body_panics);
+            }
+            assert_eq!(cleaned.get(), 2, "both destructors ran to their end");
+        },
+    );
+}
+
 #[test]
 fn aborting_a_spawned_coroutine_unwinds_it() {
     let drops = DropCounter::new();

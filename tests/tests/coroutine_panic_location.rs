@@ -212,3 +212,16 @@ fn polling_a_coroutine_after_its_output_reports_corona_not_the_caller() {
     assert!(polled.get());
     assert!(at.contains("corona/src/coroutine.rs"), "{at}");
 }
+
+#[test]
+fn run_inside_a_runtime_reports_the_callers_line() {
+    // tokio refuses to start a runtime inside another; its message, the caller's line.
+    let mut expected = String::new();
+    let at = panic_location(|| {
+        corona::run(|| {
+            expected = next_line!();
+            corona::run(|| ());
+        });
+    });
+    assert_eq!(at, expected);
+}
