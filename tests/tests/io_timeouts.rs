@@ -149,6 +149,31 @@ fn a_std_bufwriter_outside_keeps_what_a_timed_out_flush_did_not_send() {
 }
 
 #[test]
+fn a_timeout_beyond_the_clock_is_no_timeout() {
+    // As on std's sockets: `Duration::MAX` is accepted and never fires.
+    let (read, written) = run_bounded(|| {
+        let (client, server) = tokio::io::duplex(4);
+        let (mut client_read, mut client_write) = tokio::io::split(client);
+        let mut conn = Blocking::new(server);
+        conn.set_read_timeout(Some(Duration::MAX)).unwrap();
+        conn.set_write_timeout(Some(Duration::MAX)).unwrap();
+        let peer = corona::spawn_local(move || {
+            sleep(SHORT);
+            co_await!(client_write.write_all(b"hi")).unwrap();
+            let mut got = [0; 8];
+            co_await!(client_read.read_exact(&mut got)).unwrap();
+            got
+        });
+        let mut buf = [0; 8];
+        let n = conn.read(&mut buf).unwrap(); // waits for the peer
+        conn.write_all(b"12345678").unwrap(); // waits for the peer to read
+        (buf[..n].to_vec(), co_await!(peer).unwrap())
+    });
+    assert_eq!(read, b"hi");
+    assert_eq!(&written, b"12345678");
+}
+
+#[test]
 fn zero_is_refused_and_none_clears() {
     let mut conn = Blocking::new(tokio::io::empty());
     let zero = conn.set_read_timeout(Some(Duration::ZERO)).unwrap_err();

@@ -131,7 +131,9 @@ impl<T> Blocking<T> {
     /// [`std::net::TcpStream::set_read_timeout`].
     ///
     /// The timer is tokio's: the runtime needs time enabled (as [`corona::run`](crate::run)'s
-    /// is); without a runtime a call that waits returns an error saying so.
+    /// is; on one without, a call that waits panics with tokio's message saying so); without
+    /// a runtime a call that waits returns an error saying so. A timeout too long for the
+    /// clock to represent is no timeout, as on std's sockets.
     ///
     /// # Errors
     ///

@@ -50,6 +50,8 @@
 //!   when nothing could resume a wait) every call returns an
 //!   [`io::Error`](std::io::Error) and the inner type is not touched: see [Errors](#errors).
 //!   It does not panic, so a `BufWriter` flushing in its destructor during a panic is safe.
+//!   (One exception: a timeout on a tokio runtime built without time, where tokio's timer
+//!   panics, saying to enable it.)
 //! * **`Interrupted` is retried.** An `ErrorKind::Interrupted` from the inner type is polled
 //!   again, as std's own loops expect of a `Read`/`Write`.
 //! * **Dropping does not flush or shut down.** A `Blocking` is a thin view: dropping it drops

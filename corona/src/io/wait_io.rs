@@ -164,8 +164,12 @@ mod timer {
                 if tokio::runtime::Handle::try_current().is_err() {
                     return Poll::Ready(errors::no_timer());
                 }
-                self.sleep
-                    .set(Some(tokio::time::sleep_until(Instant::now() + timeout)));
+                // A timeout beyond the clock's range is no timeout (as on std's sockets).
+                let Some(deadline) = Instant::now().checked_add(timeout) else {
+                    self.timeout = None;
+                    return Poll::Pending;
+                };
+                self.sleep.set(Some(tokio::time::sleep_until(deadline)));
             }
             let sleep = self.sleep.as_mut().as_pin_mut().expect("set just above");
             sleep.poll(cx).map(|()| errors::timed_out())
