@@ -390,6 +390,22 @@ fn an_inner_reader_that_loses_its_buffer_is_reported() {
 }
 
 #[test]
+fn an_empty_write_returns_zero_at_once_without_polling() {
+    // As std's sockets and files do; the inner writer would wait for room it does not need.
+    let (probe, polls) = Probe::new([Step::Bytes(b"abc")]);
+    let (empty, empty_vectored, then) = finish_within(Duration::from_secs(10), || {
+        futures::executor::block_on(corona::Coroutine::new(move || {
+            let mut io = Blocking::new(probe);
+            let empty = io.write(&[]).unwrap();
+            let empty_vectored = io.write_vectored(&[IoSlice::new(&[])]).unwrap();
+            (empty, empty_vectored, io.write(b"abc").unwrap())
+        }))
+    });
+    assert_eq!((empty, empty_vectored, then), (0, 0, 3));
+    assert_eq!(polls.load(Ordering::Relaxed), 1);
+}
+
+#[test]
 fn an_empty_read_returns_zero_at_once_without_polling() {
     // As std's sockets and files do; the inner reader would wait for data it has no room for.
     let (probe, polls) = Probe::new([Step::Bytes(b"abc")]);

@@ -160,14 +160,26 @@ impl<T: AsyncRead + Unpin> Read for BlockingFutures<T> {
 }
 
 impl<T: AsyncWrite + Unpin> Write for BlockingFutures<T> {
+    /// Writes what the inner writer accepts, waiting until it accepts something. An empty
+    /// `buf` returns `Ok(0)` at once, as std's sockets and files do, where the inner writer
+    /// might wait for room it does not need.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let (inner, limits) = self.with_limits();
-        wait_io(limits, |cx| Pin::new(&mut *inner).poll_write(cx, buf))
+        wait_io(limits, |cx| {
+            if buf.is_empty() {
+                return Poll::Ready(Ok(0));
+            }
+            Pin::new(&mut *inner).poll_write(cx, buf)
+        })
     }
 
+    /// Like [`write`](Self::write): buffers that are all empty return `Ok(0)` at once.
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         let (inner, limits) = self.with_limits();
         wait_io(limits, |cx| {
+            if bufs.iter().all(|buf| buf.is_empty()) {
+                return Poll::Ready(Ok(0));
+            }
             Pin::new(&mut *inner).poll_write_vectored(cx, bufs)
         })
     }

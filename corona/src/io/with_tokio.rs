@@ -27,16 +27,28 @@ impl<T: AsyncRead + Unpin> Read for Blocking<T> {
 }
 
 impl<T: AsyncWrite + Unpin> Write for Blocking<T> {
+    /// Writes what the inner writer accepts, waiting until it accepts something. An empty
+    /// `buf` returns `Ok(0)` at once, as std's sockets and files do, where the inner writer
+    /// might wait for room it does not need.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let (inner, limits) = self.for_write();
-        wait_io(limits, |cx| Pin::new(&mut *inner).poll_write(cx, buf))
+        wait_io(limits, |cx| {
+            if buf.is_empty() {
+                return Poll::Ready(Ok(0));
+            }
+            Pin::new(&mut *inner).poll_write(cx, buf)
+        })
     }
 
     /// Forwards to `poll_write_vectored`; an inner type without vectored writes (see
-    /// [`Blocking::is_write_vectored`]) writes the first non-empty buffer.
+    /// [`Blocking::is_write_vectored`]) writes the first non-empty buffer. Buffers that are
+    /// all empty return `Ok(0)` at once, like [`write`](Self::write).
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         let (inner, limits) = self.for_write();
         wait_io(limits, |cx| {
+            if bufs.iter().all(|buf| buf.is_empty()) {
+                return Poll::Ready(Ok(0));
+            }
             Pin::new(&mut *inner).poll_write_vectored(cx, bufs)
         })
     }
