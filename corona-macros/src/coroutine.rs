@@ -5,20 +5,23 @@
 //!
 //! ```text
 //! /// Docs.
-//! pub fn fetch<T: Key + 'static>(key: T, mut retries: u32) -> Result<Value, Error> { body }
+//! pub fn fetch<T: Key + 'static>(key: T, mut retries: u32, (id, _): (Id, Tag))
+//!     -> Result<Value, Error> { body }
 //! ```
 //!
 //! Output:
 //!
 //! ```text
 //! /// Docs.
-//! pub fn fetch<T: Key + 'static>(key: T, retries: u32)
+//! pub fn fetch<T: Key + 'static>(key: T, retries: u32, __corona_arg2: (Id, Tag))
 //!     -> ::corona::Coroutine<Result<Value, Error>>
 //! {
 //!     let __corona_stack_size: usize = ::corona::__private::DEFAULT_STACK_SIZE;
 //!     ::corona::__private::coroutine(__corona_stack_size, move || -> Result<Value, Error> {
 //!         let key = key;           // every argument moves in, used or not
 //!         let mut retries = retries;
+//!         let __corona_arg2 = __corona_arg2; // all of it, the `_` part too
+//!         let (id, _) = __corona_arg2;
 //!         body
 //!     })
 //! }
@@ -73,38 +76,12 @@ fn expand_fn(options: &CoroutineOptions, function: ItemFn) -> TokenStream {
 
     // Every argument moves into the coroutine: arguments become plain idents in the
     // signature, and their patterns are bound again inside the body.
-    let mut rebind = Vec::new();
-    for (index, arg) in sig.inputs.iter_mut().enumerate() {
-        match arg {
-            FnArg::Receiver(receiver) => {
-                let self_token = &receiver.self_token;
-                // `&self` names the whole of `self`, so the closure captures all of it.
-                rebind.push(quote!(let _ = &#self_token;));
-            }
-            FnArg::Typed(typed) => {
-                let (ident, pat) = match &*typed.pat {
-                    Pat::Ident(PatIdent {
-                        by_ref: None,
-                        subpat: None,
-                        ident,
-                        ..
-                    }) => (ident.clone(), typed.pat.clone()),
-                    _ => (
-                        format_ident!("__corona_arg{}", index, span = typed.pat.span()),
-                        typed.pat.clone(),
-                    ),
-                };
-                rebind.push(quote!(let #pat = #ident;));
-                *typed.pat = Pat::Ident(PatIdent {
-                    attrs: Vec::new(),
-                    by_ref: None,
-                    mutability: None,
-                    ident,
-                    subpat: None,
-                });
-            }
-        }
-    }
+    let rebind: Vec<TokenStream> = sig
+        .inputs
+        .iter_mut()
+        .enumerate()
+        .map(|(index, arg)| move_in(index, arg))
+        .collect();
 
     let output = match &sig.output {
         ReturnType::Default => quote!(()),
@@ -129,4 +106,52 @@ fn expand_fn(options: &CoroutineOptions, function: ItemFn) -> TokenStream {
             #body
         }
     }
+}
+
+/// The statements that move argument `index` into the closure, and the argument as the
+/// signature now declares it.
+///
+/// A closure captures only the places its body reads (edition 2021), and a pattern reads only
+/// what it binds: `let (kept, _) = arg;` alone would capture `arg.0` and leave `arg.1` to be
+/// dropped when the call returns. So a pattern is first given the whole value, named by a
+/// fresh variable that the closure captures entire:
+///
+/// Input: `fn f(x: T, (kept, _): (A, B))`
+///
+/// Output: `fn f(x: T, __corona_arg1: (A, B))`, and in the closure
+/// `let x = x; let __corona_arg1 = __corona_arg1; let (kept, _) = __corona_arg1;`
+fn move_in(index: usize, arg: &mut FnArg) -> TokenStream {
+    let typed = match arg {
+        FnArg::Receiver(receiver) => {
+            let self_token = &receiver.self_token;
+            // `&self` names the whole of `self`, so the closure captures all of it.
+            return quote!(let _ = &#self_token;);
+        }
+        FnArg::Typed(typed) => typed,
+    };
+    let pat = typed.pat.clone();
+    let (ident, moves) = match &*pat {
+        // A plain name binds the whole value: `let x = x;` moves all of it.
+        Pat::Ident(PatIdent {
+            by_ref: None,
+            subpat: None,
+            ident,
+            ..
+        }) => (ident.clone(), quote!(let #pat = #ident;)),
+        _ => {
+            // Mixed-site hygiene: the user's code cannot name it, nor clash with it; located
+            // at the pattern, so that what rustc says about the argument points there.
+            let span = Span::mixed_site().located_at(pat.span());
+            let var = format_ident!("__corona_arg{}", index, span = span);
+            (var.clone(), quote!(let #var = #var; let #pat = #var;))
+        }
+    };
+    *typed.pat = Pat::Ident(PatIdent {
+        attrs: Vec::new(),
+        by_ref: None,
+        mutability: None,
+        ident,
+        subpat: None,
+    });
+    moves
 }

@@ -50,6 +50,50 @@ fn every_argument_moves_in_and_lives_until_the_body_ends() {
     assert_eq!(drops.dropped(), 1);
 }
 
+/// Patterns that bind nothing (`_`) or only part of the value (`(kept, _)`, `Pair { a, .. }`).
+struct Pair {
+    a: Guard,
+    _b: Guard,
+}
+
+#[corona::coroutine]
+fn keeps_unbound_parts(
+    _: Guard,
+    (kept, _): (Guard, Guard),
+    Pair { a, .. }: Pair,
+    seen_by: Rc<Cell<usize>>,
+    drops: DropCounter,
+) {
+    corona::yield_now();
+    drop((kept, a));
+    // Only the two named guards are gone: the parts no pattern binds live on.
+    seen_by.set(drops.dropped());
+}
+
+#[test]
+fn unbound_parts_of_arguments_live_until_the_body_ends() {
+    let drops = DropCounter::new();
+    let seen = Rc::new(Cell::new(usize::MAX));
+    let c = keeps_unbound_parts(
+        drops.guard(),
+        (drops.guard(), drops.guard()),
+        Pair {
+            a: drops.guard(),
+            _b: drops.guard(),
+        },
+        seen.clone(),
+        drops.clone(),
+    );
+    assert_eq!(drops.dropped(), 0, "the call dropped an argument");
+    block_on(c);
+    assert_eq!(
+        seen.get(),
+        2,
+        "an unbound part was dropped before the body ended"
+    );
+    assert_eq!(drops.dropped(), 5);
+}
+
 #[corona::coroutine]
 fn patterns((a, b): (u32, u32), mut count: u32, [x, y]: [u8; 2]) -> u32 {
     count += 1;
