@@ -33,7 +33,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, Pat, PatIdent, ReturnType};
 
 use crate::options::CoroutineOptions;
-use crate::{fallback, validate};
+use crate::{closure, fallback, validate};
 
 /// Parse the options and the function, check the function, expand it. On an error, the error
 /// and a harmless stand-in for the item (see `fallback`).
@@ -65,6 +65,7 @@ fn expand_fn(options: &CoroutineOptions, function: ItemFn) -> TokenStream {
         mut sig,
         block,
     } = function;
+    let (outer_attrs, inner_attrs) = closure::split_attrs(attrs);
     let krate = &options.krate;
     // `stack_size` is bound to a `usize` before the call, so that a wrong type is reported on
     // the user's expression rather than on an argument of `__private::coroutine`.
@@ -101,8 +102,9 @@ fn expand_fn(options: &CoroutineOptions, function: ItemFn) -> TokenStream {
         })
     };
     quote! {
-        #(#attrs)*
+        #(#outer_attrs)*
         #vis #sig {
+            #(#inner_attrs)*
             #body
         }
     }

@@ -21,6 +21,7 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{ItemFn, ReturnType};
 
+use crate::closure;
 use crate::fallback::{self, with_item};
 use crate::options::EntryOptions;
 use crate::validate::not_a_fn;
@@ -112,6 +113,7 @@ fn expand_fn(entry: Entry, options: &EntryOptions, function: ItemFn) -> TokenStr
         sig,
         block,
     } = function;
+    let (outer_attrs, inner_attrs) = closure::split_attrs(attrs);
     let krate = &options.krate;
     let output = match &sig.output {
         ReturnType::Default => quote!(()),
@@ -127,8 +129,9 @@ fn expand_fn(entry: Entry, options: &EntryOptions, function: ItemFn) -> TokenStr
     };
     quote! {
         #test_attr
-        #(#attrs)*
+        #(#outer_attrs)*
         #vis #sig {
+            #(#inner_attrs)*
             #body
         }
     }

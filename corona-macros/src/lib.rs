@@ -3,11 +3,12 @@
 //!
 //! Layout, as in async-trait and thiserror: parse → validate → expand, with a fallback.
 //! `options` parses the attribute's arguments; `validate` says what a coroutine cannot be;
-//! `coroutine` and `entry` expand the item; on an error, `fallback` emits a harmless
-//! stand-in for the item beside it (for a coroutine, the signature its callers expect), so
-//! that the user sees one message and not a cascade. Every error is a `syn::Error` on the
-//! offending tokens.
+//! `coroutine` and `entry` expand the item (what they share is in `closure`); on an error,
+//! `fallback` emits a harmless stand-in for the item beside it (for a coroutine, the
+//! signature its callers expect), so that the user sees one message and not a cascade.
+//! Every error is a `syn::Error` on the offending tokens.
 
+mod closure;
 mod coroutine;
 mod entry;
 mod fallback;

@@ -199,6 +199,33 @@ mod lint_levels {
     }
 }
 
+/// Inner attributes in the body apply to the whole function, as on any function: without
+/// them, the module's `deny` would reject `unused` and this file would not build.
+mod inner_attributes {
+    #![deny(unused_variables)]
+
+    #[corona::coroutine]
+    pub fn coroutine() -> u8 {
+        //! An inner doc comment is an inner attribute too.
+        #![allow(unused_variables)]
+        let unused = 1;
+        3
+    }
+
+    #[corona::main]
+    pub fn main_like() -> u8 {
+        #![allow(unused_variables)]
+        let unused = 1;
+        4
+    }
+
+    #[corona::test]
+    fn corona_test_with_an_inner_attribute() {
+        #![allow(unused_variables)]
+        let unused = 1;
+    }
+}
+
 /// `cfg` works as on any function (the compiler applies it before the macro runs).
 #[corona::coroutine]
 #[cfg(not(any()))]
@@ -216,6 +243,8 @@ fn picked_by_cfg() -> &'static str {
 fn attributes_on_the_fn_are_kept() {
     assert_eq!(block_on(with_attributes()), "kept");
     assert_eq!(block_on(lint_levels::allowed_unused_variable()), 2);
+    assert_eq!(block_on(inner_attributes::coroutine()), 3);
+    assert_eq!(inner_attributes::main_like(), 4);
     assert_eq!(block_on(picked_by_cfg()), "enabled");
 }
 
