@@ -27,10 +27,10 @@
 //! }
 //! ```
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, Pat, PatIdent, ReturnType};
+use syn::{Attribute, FnArg, ItemFn, Meta, Pat, PatIdent, ReturnType};
 
 use crate::options::CoroutineOptions;
 use crate::{closure, fallback, validate};
@@ -131,6 +131,10 @@ fn move_in(index: usize, arg: &mut FnArg) -> TokenStream {
         }
         FnArg::Typed(typed) => typed,
     };
+    // The argument's attributes that concern the `let`s as well: a `cfg` that removes the
+    // argument removes them too, and a lint level reaches the binding the body uses.
+    let cfgs: Vec<&Attribute> = typed.attrs.iter().filter(|a| is_cfg(a)).collect();
+    let levels: Vec<&Attribute> = typed.attrs.iter().filter(|a| is_lint_level(a)).collect();
     let pat = typed.pat.clone();
     let (ident, moves) = match &*pat {
         // A plain name binds the whole value: `let x = x;` moves all of it.
@@ -139,15 +143,32 @@ fn move_in(index: usize, arg: &mut FnArg) -> TokenStream {
             subpat: None,
             ident,
             ..
-        }) => (ident.clone(), quote!(let #pat = #ident;)),
+        }) => (
+            ident.clone(),
+            quote!(#(#cfgs)* #(#levels)* let #pat = #ident;),
+        ),
         _ => {
             // Mixed-site hygiene: the user's code cannot name it, nor clash with it; located
             // at the pattern, so that what rustc says about the argument points there.
             let span = Span::mixed_site().located_at(pat.span());
             let var = format_ident!("__corona_arg{}", index, span = span);
-            (var.clone(), quote!(let #var = #var; let #pat = #var;))
+            let moves = quote! {
+                #(#cfgs)* let #var = #var;
+                #(#cfgs)* #(#levels)* let #pat = #var;
+            };
+            (var, moves)
         }
     };
+    // The argument itself is only moved into the closure, so a lint it expects fires on the
+    // `let` alone; an `expect` left on both would go unfulfilled on the argument. There it
+    // becomes an `allow` of the same lints.
+    for attr in &mut typed.attrs {
+        if let Meta::List(list) = &mut attr.meta {
+            if list.path.is_ident("expect") {
+                list.path = Ident::new("allow", list.path.span()).into();
+            }
+        }
+    }
     *typed.pat = Pat::Ident(PatIdent {
         attrs: Vec::new(),
         by_ref: None,
@@ -156,4 +177,17 @@ fn move_in(index: usize, arg: &mut FnArg) -> TokenStream {
         subpat: None,
     });
     moves
+}
+
+/// `#[cfg(..)]` or `#[cfg_attr(..)]`.
+fn is_cfg(attr: &Attribute) -> bool {
+    attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr")
+}
+
+/// A lint level: `#[allow(..)]`, `#[warn(..)]`, `#[deny(..)]`, `#[forbid(..)]`,
+/// `#[expect(..)]`.
+fn is_lint_level(attr: &Attribute) -> bool {
+    ["allow", "warn", "deny", "forbid", "expect"]
+        .iter()
+        .any(|level| attr.path().is_ident(level))
 }

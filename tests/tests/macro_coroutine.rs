@@ -199,6 +199,27 @@ mod lint_levels {
     }
 }
 
+/// Attributes on arguments work as on any function: `cfg` removes the argument, and a lint
+/// level reaches its binding in the body (without the `allow`s, the module's `deny` would
+/// reject `unused` and this file would not build).
+mod argument_attributes {
+    #![deny(unused_variables)]
+
+    #[corona::coroutine]
+    pub fn cfg_removes(#[cfg(any())] removed: u32, #[cfg(not(any()))] kept: u32) -> u32 {
+        kept
+    }
+
+    #[corona::coroutine]
+    pub fn allow_reaches_the_binding(
+        #[allow(unused_variables)] unused: u32,
+        #[allow(unused_variables)] (unused_too, used): (u32, u32),
+        #[expect(unused_variables)] expected_unused: u32,
+    ) -> u32 {
+        used
+    }
+}
+
 /// Inner attributes in the body apply to the whole function, as on any function: without
 /// them, the module's `deny` would reject `unused` and this file would not build.
 mod inner_attributes {
@@ -245,6 +266,9 @@ fn attributes_on_the_fn_are_kept() {
     assert_eq!(block_on(lint_levels::allowed_unused_variable()), 2);
     assert_eq!(block_on(inner_attributes::coroutine()), 3);
     assert_eq!(inner_attributes::main_like(), 4);
+    assert_eq!(block_on(argument_attributes::cfg_removes(5)), 5);
+    let allowed = argument_attributes::allow_reaches_the_binding(1, (2, 6), 3);
+    assert_eq!(block_on(allowed), 6);
     assert_eq!(block_on(picked_by_cfg()), "enabled");
 }
 
