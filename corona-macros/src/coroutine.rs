@@ -30,6 +30,7 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
+use syn::visit::Visit;
 use syn::{Attribute, FnArg, ItemFn, Meta, Pat, PatIdent, ReturnType};
 
 use crate::options::CoroutineOptions;
@@ -152,8 +153,11 @@ fn move_in(index: usize, arg: &mut FnArg) -> TokenStream {
             // at the pattern, so that what rustc says about the argument points there.
             let span = Span::mixed_site().located_at(pat.span());
             let var = format_ident!("__corona_arg{}", index, span = span);
+            // `ref mut x` borrows the value mutably, so its variable must be `mut`; only
+            // then, or `unused_mut` would fire on tokens the user never wrote.
+            let mutability = binds_by_ref_mut(&pat).then(|| quote!(mut));
             let moves = quote! {
-                #(#cfgs)* let #var = #var;
+                #(#cfgs)* let #mutability #var = #var;
                 #(#cfgs)* #(#levels)* let #pat = #var;
             };
             (var, moves)
@@ -190,4 +194,18 @@ fn is_lint_level(attr: &Attribute) -> bool {
     ["allow", "warn", "deny", "forbid", "expect"]
         .iter()
         .any(|level| attr.path().is_ident(level))
+}
+
+/// Whether a pattern has a `ref mut` binding anywhere in it.
+fn binds_by_ref_mut(pat: &Pat) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_pat_ident(&mut self, pat: &'ast PatIdent) {
+            self.0 |= pat.by_ref.is_some() && pat.mutability.is_some();
+            syn::visit::visit_pat_ident(self, pat);
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_pat(pat);
+    finder.0
 }

@@ -106,6 +106,18 @@ fn argument_patterns_and_mut_bindings_work() {
 }
 
 #[corona::coroutine]
+fn ref_mut_patterns(ref mut count: u32, (ref mut a, b): (u32, u32)) -> u32 {
+    *count += 1;
+    *a += b;
+    *count + *a
+}
+
+#[test]
+fn ref_mut_argument_patterns_work() {
+    assert_eq!(block_on(ref_mut_patterns(1, (10, 5))), 2 + 15);
+}
+
+#[corona::coroutine]
 fn parse_later(text: String) -> Result<u32, std::num::ParseIntError> {
     corona::yield_now();
     let n: u32 = text.trim().parse()?;
