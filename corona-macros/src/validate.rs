@@ -171,20 +171,43 @@ fn check_arg(arg: &FnArg) -> syn::Result<()> {
 }
 
 /// Whether a type holds a borrow or a named lifetime other than `'static`. Lifetimes inside
-/// `fn(..)` pointers and `Fn(..)` sugar are higher-ranked and do not count.
+/// `fn(..)` pointers and `Fn(..)` sugar are higher-ranked and do not count, nor do those a
+/// `for<'a>` declares (`dyn for<'a> Fn(&'a str) -> &'a str`, `impl for<'de> Deserialize<'de>`):
+/// they stand for every lifetime, so the value itself borrows nothing.
 fn borrows(ty: &Type) -> bool {
-    struct Finder(bool);
-    impl<'ast> Visit<'ast> for Finder {
+    struct Finder<'ast> {
+        found: bool,
+        /// The lifetimes declared by the `for<..>`s around the current node.
+        higher_ranked: Vec<&'ast syn::Lifetime>,
+    }
+    impl<'ast> Finder<'ast> {
+        fn is_owned(&self, l: &syn::Lifetime) -> bool {
+            l.ident == "static" || self.higher_ranked.iter().any(|hr| hr.ident == l.ident)
+        }
+    }
+    impl<'ast> Visit<'ast> for Finder<'ast> {
         fn visit_type_reference(&mut self, r: &'ast syn::TypeReference) {
             match &r.lifetime {
-                Some(l) if l.ident == "static" => syn::visit::visit_type(self, &r.elem),
-                _ => self.0 = true,
+                Some(l) if self.is_owned(l) => syn::visit::visit_type(self, &r.elem),
+                _ => self.found = true,
             }
         }
         fn visit_lifetime(&mut self, l: &'ast syn::Lifetime) {
-            if l.ident != "static" {
-                self.0 = true;
+            if !self.is_owned(l) {
+                self.found = true;
             }
+        }
+        fn visit_trait_bound(&mut self, bound: &'ast syn::TraitBound) {
+            // `for<'a> Trait<'a>`: the declarations are not uses, and they scope the path.
+            let declared = bound.lifetimes.iter().flat_map(|hr| hr.lifetimes.iter());
+            let before = self.higher_ranked.len();
+            for param in declared {
+                if let GenericParam::Lifetime(param) = param {
+                    self.higher_ranked.push(&param.lifetime);
+                }
+            }
+            self.visit_path(&bound.path);
+            self.higher_ranked.truncate(before);
         }
         fn visit_type_bare_fn(&mut self, _: &'ast syn::TypeBareFn) {}
         fn visit_parenthesized_generic_arguments(
@@ -193,9 +216,12 @@ fn borrows(ty: &Type) -> bool {
         ) {
         }
     }
-    let mut finder = Finder(false);
+    let mut finder = Finder {
+        found: false,
+        higher_ranked: Vec::new(),
+    };
     finder.visit_type(ty);
-    finder.0
+    finder.found
 }
 
 /// The tokens `a b`, for an error that spans both.

@@ -150,6 +150,24 @@ fn generics_and_where_clauses_work() {
     assert_eq!(out, ["2", "4"]);
 }
 
+/// Lifetimes bound by `for<'a>` are higher-ranked: the argument itself borrows nothing.
+#[corona::coroutine]
+fn higher_ranked(
+    boxed: Box<dyn for<'a> Fn(&'a str) -> &'a str>,
+    inline: impl for<'a> Fn(&'a str) -> &'a str + 'static,
+    value: impl for<'de> serde::Deserialize<'de> + serde::Serialize + 'static,
+) -> String {
+    corona::yield_now();
+    let json = serde_json::to_string(&value).unwrap();
+    format!("{}{}{json}", boxed("a"), inline("b"))
+}
+
+#[test]
+fn higher_ranked_lifetimes_are_not_borrows() {
+    let out = higher_ranked(Box::new(|s| s), |s: &str| s, vec![1u8, 2]);
+    assert_eq!(block_on(out), "ab[1,2]");
+}
+
 struct Counter {
     start: u32,
 }
