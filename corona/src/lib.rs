@@ -463,7 +463,7 @@ pub use crate::wait::{await_future, in_coroutine, try_await, yield_now, NotInCor
 ///
 /// * Arguments must be owned (`'static`): no `&T`, `&self`, `&mut self` or lifetimes. Every
 ///   argument moves into the coroutine and lives until the body ends, as with `async fn`.
-///   Methods may take `self`, `self: Box<Self>` or `self: Rc<Self>`.
+///   Methods may take `self`, `self: Box<Self>`, `self: Rc<Self>` or `&'static self`.
 /// * Type parameters and `impl Trait` arguments say `'static` themselves (`T: Debug +
 ///   'static`, inline or in the `where` clause; `impl Debug + 'static`): the arguments move
 ///   into the body, which outlives the call.

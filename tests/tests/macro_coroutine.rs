@@ -195,16 +195,26 @@ impl Counter {
     fn make(start: u32) -> Self {
         Self { start }
     }
+
+    /// A `'static` borrow outlives the coroutine, as `self: &'static Self` does.
+    #[corona::coroutine]
+    fn forever(&'static self) -> u32 {
+        corona::yield_now();
+        self.start * 4
+    }
 }
 
+static COUNTER: Counter = Counter { start: 10 };
+
 #[test]
-fn methods_take_self_box_and_rc() {
+fn methods_take_self_box_rc_and_static_ref() {
     assert_eq!(block_on(Counter { start: 1 }.by_value(2)), 3);
     assert_eq!(block_on(Box::new(Counter { start: 5 }).boxed()), 10);
     let rc = Rc::new(Counter { start: 7 });
     assert_eq!(block_on(rc.clone().shared()), 21);
     assert_eq!(Rc::strong_count(&rc), 1, "the coroutine dropped its Rc");
     assert_eq!(block_on(Counter::make(4)).start, 4);
+    assert_eq!(block_on(COUNTER.forever()), 40);
 }
 
 /// Documented, and marked `#[must_use]`: attributes are kept.
