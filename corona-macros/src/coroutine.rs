@@ -50,12 +50,12 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         Ok(options) => options,
         Err(err) => {
             let krate = CoroutineOptions::default_crate();
-            return fallback::with_item(err, fallback::coroutine(function, &krate));
+            return fallback::coroutine(err, function, &krate);
         }
     };
     match validate::check(&function.sig) {
         Ok(()) => expand_fn(&options, function),
-        Err(err) => fallback::with_item(err, fallback::coroutine(function, &options.krate)),
+        Err(err) => fallback::coroutine(err, function, &options.krate),
     }
 }
 
@@ -89,6 +89,7 @@ fn expand_fn(options: &CoroutineOptions, function: ItemFn) -> TokenStream {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, ty) => ty.to_token_stream(),
     };
+    let closure_output = closure::return_type(&sig.output);
     let output_span = match &sig.output {
         ReturnType::Default => sig.ident.span(),
         ReturnType::Type(_, ty) => ty.span(),
@@ -97,7 +98,7 @@ fn expand_fn(options: &CoroutineOptions, function: ItemFn) -> TokenStream {
     let stmts = &block.stmts;
     let body = quote_spanned! {block.brace_token.span.join()=>
         #stack_size
-        #krate::__private::coroutine(#stack_size_var, move || -> #output {
+        #krate::__private::coroutine(#stack_size_var, move || -> #closure_output {
             #(#rebind)*
             #(#stmts)*
         })

@@ -17,9 +17,9 @@
 //! ```
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned, ToTokens};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{ItemFn, ReturnType};
+use syn::ItemFn;
 
 use crate::closure;
 use crate::fallback::{self, with_item};
@@ -60,7 +60,7 @@ pub fn expand(entry: Entry, args: TokenStream, item: TokenStream) -> TokenStream
     };
     match check(entry, &function) {
         Ok(()) => expand_fn(entry, &options, function),
-        Err(err) => with_item(err, fallback::entry(function)),
+        Err(err) => fallback::entry(err, function),
     }
 }
 
@@ -115,10 +115,7 @@ fn expand_fn(entry: Entry, options: &EntryOptions, function: ItemFn) -> TokenStr
     } = function;
     let (outer_attrs, inner_attrs) = closure::split_attrs(attrs);
     let krate = &options.krate;
-    let output = match &sig.output {
-        ReturnType::Default => quote!(()),
-        ReturnType::Type(_, ty) => ty.to_token_stream(),
-    };
+    let output = closure::return_type(&sig.output);
     let test_attr = match entry {
         Entry::Main => quote!(),
         Entry::Test => quote!(#[::core::prelude::v1::test]),

@@ -467,7 +467,8 @@ pub use crate::wait::{await_future, in_coroutine, try_await, yield_now, NotInCor
 /// * Type parameters and `impl Trait` arguments say `'static` themselves (`T: Debug +
 ///   'static`, inline or in the `where` clause; `impl Debug + 'static`): the arguments move
 ///   into the body, which outlives the call.
-/// * The return type `T` becomes `Coroutine<T>` (`Coroutine<()>` when there is none).
+/// * The return type `T` becomes `Coroutine<T>` (`Coroutine<()>` when there is none;
+///   `-> impl Trait` becomes `-> Coroutine<impl Trait>`).
 /// * Options: `stack_size = EXPR` (bytes), `crate = path` (where corona is, for re-exports).
 ///
 /// # Examples

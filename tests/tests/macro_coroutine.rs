@@ -135,6 +135,37 @@ fn question_mark_and_early_return_work() {
 }
 
 #[corona::coroutine]
+fn opaque(n: u32) -> impl std::fmt::Debug {
+    corona::yield_now();
+    n * 2
+}
+
+#[corona::coroutine]
+fn opaque_inside(text: String) -> Result<impl Iterator<Item = u32>, std::num::ParseIntError> {
+    corona::yield_now();
+    let n: u32 = text.parse()?;
+    if n == 0 {
+        return Ok(vec![0].into_iter());
+    }
+    Ok(vec![n, n + 1].into_iter())
+}
+
+#[corona::main]
+fn main_returning_impl_trait() -> impl std::process::Termination {
+    corona::yield_now();
+}
+
+#[test]
+fn impl_trait_return_types_work() {
+    assert_eq!(format!("{:?}", block_on(opaque(21))), "42");
+    let numbers: Vec<u32> = block_on(opaque_inside("7".into())).unwrap().collect();
+    assert_eq!(numbers, [7, 8]);
+    assert_eq!(block_on(opaque_inside("0".into())).unwrap().count(), 1);
+    assert!(block_on(opaque_inside("x".into())).is_err());
+    let _ = main_returning_impl_trait();
+}
+
+#[corona::coroutine]
 fn generic<T, U>(items: Vec<T>, f: U) -> Vec<String>
 where
     T: std::fmt::Display + 'static,
