@@ -16,7 +16,8 @@
 //! pub fn fetch<T: Key + 'static>(key: T, retries: u32, __corona_arg2: (Id, Tag))
 //!     -> ::corona::Coroutine<Result<Value, Error>>
 //! {
-//!     let __corona_stack_size: usize = ::corona::__private::DEFAULT_STACK_SIZE;
+//!     let __corona_stack_size: ::core::primitive::usize =
+//!         ::corona::__private::DEFAULT_STACK_SIZE;
 //!     ::corona::__private::coroutine(__corona_stack_size, move || -> Result<Value, Error> {
 //!         let key = key;           // every argument moves in, used or not
 //!         let mut retries = retries;
@@ -71,9 +72,17 @@ fn expand_fn(options: &CoroutineOptions, function: ItemFn) -> TokenStream {
     // `stack_size` is bound to a `usize` before the call, so that a wrong type is reported on
     // the user's expression rather than on an argument of `__private::coroutine`.
     let stack_size_var = format_ident!("__corona_stack_size", span = Span::mixed_site());
+    // The type by absolute path, as everything generated: a user's `struct usize;` in scope
+    // must not change it. Spanned with the expression, so that rustc does not point at the
+    // attribute as the reason for the type.
     let stack_size = match &options.stack_size {
-        Some(expr) => quote_spanned!(expr.span()=> let #stack_size_var: usize = #expr;),
-        None => quote!(let #stack_size_var: usize = #krate::__private::DEFAULT_STACK_SIZE;),
+        Some(expr) => quote_spanned! {expr.span()=>
+            let #stack_size_var: ::core::primitive::usize = #expr;
+        },
+        None => quote! {
+            let #stack_size_var: ::core::primitive::usize =
+                #krate::__private::DEFAULT_STACK_SIZE;
+        },
     };
 
     // Every argument moves into the coroutine: arguments become plain idents in the

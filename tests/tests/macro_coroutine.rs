@@ -357,6 +357,29 @@ fn crate_option_names_where_corona_is() {
     assert_eq!(block_on(via_renamed_crate()), 9);
 }
 
+/// Generated code names everything by absolute path: a user's type named like a primitive
+/// does not reach it.
+mod shadowed_primitive {
+    #[allow(non_camel_case_types, dead_code)]
+    struct usize;
+
+    #[corona::coroutine]
+    pub fn default_stack() -> u8 {
+        1
+    }
+
+    #[corona::coroutine(stack_size = 64 * 1024)]
+    pub fn given_stack() -> u8 {
+        2
+    }
+}
+
+#[test]
+fn a_type_named_usize_does_not_break_the_expansion() {
+    assert_eq!(block_on(shadowed_primitive::default_stack()), 1);
+    assert_eq!(block_on(shadowed_primitive::given_stack()), 2);
+}
+
 #[corona::coroutine]
 fn spawned_by_macro(n: u64) -> u64 {
     co_await!(tokio::time::sleep(std::time::Duration::from_millis(1)));
