@@ -134,7 +134,10 @@ fn run(
     if let Stop::Finish(timeout) = stop {
         local.block_on(&runtime, async {
             // Jobs sent before the close but after the stop message were accepted: start them.
-            while let Ok(message) = jobs.try_recv() {
+            // `recv`, not `try_recv`: a send that began before the close may not have pushed
+            // its message yet (`try_recv` says `Empty` then, and the job would be left
+            // counted in the load for ever); `recv` waits for it, and ends once none is left.
+            while let Some(message) = jobs.recv().await {
                 if let Message::Job(job) = message {
                     job();
                 }
