@@ -174,11 +174,12 @@ fn a_huge_stack_reserves_one_stack_of_address_space() {
 }
 
 #[test]
-fn a_refused_refill_gives_back_what_it_mapped() {
+fn a_refill_that_does_not_fit_gives_back_what_it_mapped_and_settles_for_one() {
     // One mapping per stack, and the address space capped 48 MiB above what the process
-    // has: a refill of 32 stacks of 2 MiB (64 MiB) maps about 23 before it is refused.
-    // They must go, or a 40 MiB stack does not fit afterwards.
-    const NAME: &str = "a_refused_refill_gives_back_what_it_mapped";
+    // has: a refill of 31 stacks of 2 MiB (62 MiB) maps about 23 before it is refused. They
+    // must go, and the one stack asked for still comes; a size of which not even one fits
+    // is refused with nothing kept. Then a 40 MiB stack fits in what is left.
+    const NAME: &str = "a_refill_that_does_not_fit_gives_back_what_it_mapped_and_settles_for_one";
     const MIB: usize = 1 << 20;
     if is_child(NAME) {
         if !terabytes_reservable() {
@@ -197,27 +198,34 @@ fn a_refused_refill_gives_back_what_it_mapped() {
         // SAFETY: `limit` is a valid `rlimit` whose soft value does not exceed the hard one.
         assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) }, 0);
         let small = 2 * MIB - 4096;
-        let message = run_size(small).expect_err("32 stacks of 2 MiB do not fit in 48 MiB");
+        assert_eq!(run_size(small), Ok(small), "one stack fits where 31 do not");
+        let after_small = status_bytes("VmSize");
+        assert!(
+            after_small < before + 4 * MIB,
+            "the refill kept {} bytes of address space for one 2 MiB stack",
+            after_small - before
+        );
+        let message = run_size(64 * MIB).expect_err("64 MiB does not fit in 48 MiB");
         assert!(
             message.starts_with(&format!(
-                "corona: could not allocate a coroutine stack of {small} bytes: "
+                "corona: could not allocate a coroutine stack of {} bytes: ",
+                64 * MIB
             )),
             "{message}"
         );
-        let after = status_bytes("VmSize");
-        assert!(
-            after < before + 4 * MIB,
-            "the refused refill kept {} bytes of address space",
-            after - before
+        assert_eq!(
+            status_bytes("VmSize"),
+            after_small,
+            "the refusal kept nothing"
         );
         assert_eq!(run_size(40 * MIB), Ok(40 * MIB));
-        println!("refused, nothing kept, then 40 MiB ran");
+        println!("one of 31 taken, the rest given back, refused with nothing kept, 40 MiB ran");
         return;
     }
     let out = assert_child_succeeds(NAME, &[("CORONA_STACK_GUARD", "mprotect")]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("then 40 MiB ran") || stdout.contains("skipped:"),
+        stdout.contains("40 MiB ran") || stdout.contains("skipped:"),
         "{stdout}"
     );
 }

@@ -317,10 +317,11 @@ pub(crate) fn take(size: usize) -> Stack {
 const REFILL: usize = 32;
 
 /// Bytes of stacks (guard pages included) fetched at once at most: a slab's worth. Stacks
-/// of up to 2 MiB come [`REFILL`] at a time; larger ones fewer, so that the allocator maps
-/// at most one new slab per refill, and those of 32 MiB or more (a slab of their own) one
-/// at a time: idle ones of a size nobody asks for again would hold that much address
-/// space, and a mapping each, for good.
+/// of up to 2 MiB − 4 KiB come [`REFILL`] at a time; larger ones fewer, so that the
+/// allocator maps at most one new slab per refill, and those of 32 MiB or more (a slab of
+/// their own) one at a time: idle ones of a size nobody asks for again would hold that much
+/// address space, and a mapping each, for good. A refill that does not fit settles for one
+/// stack (see `slab::allocate_many`).
 pub(super) const REFILL_BYTES: usize = 64 << 20;
 
 #[cold]

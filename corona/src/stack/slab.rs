@@ -110,16 +110,34 @@ impl From<io::Error> for Refused {
     }
 }
 
-/// `count` stacks of `size` usable bytes (a multiple of the page size): idle ones where
-/// there are, else freshly carved slots. Their top pages are pre-faulted in one syscall
-/// (every coroutine writes there first).
+/// Up to `count` stacks of `size` usable bytes (a multiple of the page size): idle ones
+/// where there are, else freshly carved slots. When not all `count` can be made (the
+/// memory or the mappings left are short), one is enough: what the caller needs now, the
+/// rest being stock. Their top pages are pre-faulted in one syscall (every coroutine writes
+/// there first).
 ///
 /// # Panics
 ///
-/// When a stack cannot be made. The call then leaves nothing behind: the mappings it made
-/// are unmapped, the idle stacks it took are idle again.
+/// When not even one stack can be made. A failed attempt leaves nothing behind: the
+/// mappings it made are unmapped, the idle stacks it took are idle again.
 pub(crate) fn allocate_many(size: usize, count: usize) -> Vec<Stack> {
     overflow::prepare_thread();
+    let tops = match try_allocate_many(size, count) {
+        Ok(tops) => tops,
+        Err(_) if count > 1 => {
+            try_allocate_many(size, 1).unwrap_or_else(|refused| allocation_failed(size, refused))
+        }
+        Err(refused) => allocation_failed(size, refused),
+    };
+    let page = sys::page_size();
+    let firsts: Vec<usize> = tops.iter().map(|&top| top - page).collect();
+    sys::populate(&firsts);
+    tops.into_iter().map(|top| Stack::new(top, size)).collect()
+}
+
+/// The tops of `count` stacks of `size` bytes, all or none: a call that fails leaves
+/// nothing behind.
+fn try_allocate_many(size: usize, count: usize) -> Result<Vec<usize>, Refused> {
     let mut tops = Vec::with_capacity(count);
     let failed = {
         let mut alloc = lock();
@@ -141,18 +159,17 @@ pub(crate) fn allocate_many(size: usize, count: usize) -> Vec<Stack> {
             (refused, fresh)
         })
     };
-    if let Some((refused, fresh)) = failed {
-        for (start, len) in fresh {
-            // SAFETY: `[start, start + len)` was mapped by this call, which handed none of
-            // its stacks out, and was removed from the registry and the size class.
-            unsafe { sys::unmap(start, len) };
+    match failed {
+        None => Ok(tops),
+        Some((refused, fresh)) => {
+            for (start, len) in fresh {
+                // SAFETY: `[start, start + len)` was mapped by this call, which handed none
+                // of its stacks out, and was removed from the registry and the size class.
+                unsafe { sys::unmap(start, len) };
+            }
+            Err(refused)
         }
-        allocation_failed(size, refused);
     }
-    let page = sys::page_size();
-    let firsts: Vec<usize> = tops.iter().map(|&top| top - page).collect();
-    sys::populate(&firsts);
-    tops.into_iter().map(|top| Stack::new(top, size)).collect()
 }
 
 /// One stack, as `allocate_many` describes; returns its top. A mapping it makes is added
