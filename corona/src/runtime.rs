@@ -32,10 +32,14 @@ pub fn run<F, T>(body: F) -> T
 where
     F: FnOnce() -> T,
 {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // A `match`, not a closure: the panic names the caller's line (`#[track_caller]`).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .unwrap_or_else(|err| panic!("corona::run: could not build a tokio runtime: {err}"));
+    {
+        Ok(runtime) => runtime,
+        Err(err) => panic!("corona::run: could not build a tokio runtime: {err}"),
+    };
     // Entered until `local` is dropped (declared after it, so dropped after it): dropping the
     // `LocalSet` cancels the coroutines still waiting, and their destructors may need the
     // runtime (spawn a clean-up task, start a timer). Outside it they would panic during
