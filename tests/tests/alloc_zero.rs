@@ -80,3 +80,26 @@ fn a_pooled_coroutine_allocates_nothing_to_create_and_complete() {
     }
     assert_eq!(allocations() - before, 0);
 }
+
+#[test]
+fn stack_usage_allocates_nothing_whatever_the_stack_size() {
+    // It counts resident pages with `mincore` in fixed chunks: one byte per page at once
+    // would take 16 MiB for this 64 GiB stack, 4 GiB for a 16 TiB one.
+    for size in [corona::DEFAULT_STACK_SIZE, 1 << 36] {
+        let (allocated, usage) =
+            futures::executor::block_on(corona::Builder::new().stack_size(size).build(|| {
+                let before = allocations();
+                let usage = corona::stack_usage().unwrap();
+                (allocations() - before, usage)
+            }));
+        assert_eq!(
+            allocated, 0,
+            "stack_usage allocated on a stack of {size} bytes"
+        );
+        assert_eq!(usage.size(), size);
+        assert!(
+            usage.touched() >= 4096 && usage.touched() < 1 << 20,
+            "{usage:?}"
+        );
+    }
+}
