@@ -87,7 +87,7 @@ pub(super) fn stack_containing(addr: usize) -> Option<Range<usize>> {
 /// Bytes of `range` that are resident: the pages ever written since the stack was last
 /// released.
 pub(super) fn touched(range: Range<usize>) -> usize {
-    sys::resident_pages(range.start, range.end - range.start) * sys::page_size()
+    super::resident::resident_bytes(range, sys::page_size()).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -64,6 +64,8 @@ use portable as slab;
 use portable as backend;
 
 pub(crate) mod pool;
+#[cfg(unix)]
+mod resident;
 mod usage;
 
 pub use pool::{set_stack_pool_limit, stack_pool_limit, trim_stack_pool, DEFAULT_STACK_POOL_LIMIT};

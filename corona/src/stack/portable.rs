@@ -155,21 +155,8 @@ pub(super) fn stack_containing(addr: usize) -> Option<Range<usize>> {
 pub(super) fn touched(range: Range<usize>) -> usize {
     let page = page_size();
     #[cfg(unix)]
-    {
-        let pages = (range.end - range.start).div_ceil(page);
-        let mut flags = vec![0u8; pages];
-        // SAFETY: `flags` has one byte per page of the range, which is mapped (a live
-        // stack: the caller runs on it); `mincore` only writes `flags`.
-        let ret = unsafe {
-            libc::mincore(
-                range.start as _,
-                range.end - range.start,
-                flags.as_mut_ptr().cast(),
-            )
-        };
-        if ret == 0 {
-            return flags.iter().filter(|f| **f & 1 != 0).count() * page;
-        }
+    if let Some(resident) = super::resident::resident_bytes(range.clone(), page) {
+        return resident;
     }
     let here = core::hint::black_box(0u8);
     let used = range.end - core::ptr::addr_of!(here) as usize;

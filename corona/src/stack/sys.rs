@@ -210,33 +210,6 @@ pub(crate) unsafe fn release(start: usize, len: usize) {
     );
 }
 
-/// How many of the pages of `[start, start + len)` are resident (`mincore`).
-pub(crate) fn resident_pages(start: usize, len: usize) -> usize {
-    let page = page_size();
-    // One flag per page, 4,096 pages (16 MiB) per call: a fixed buffer on the caller's
-    // stack, so that no size of stack makes this allocate (16 TiB would take 4 GiB of flags).
-    let mut flags = [0u8; 4096];
-    let end = start + len;
-    let mut at = start;
-    let mut resident = 0;
-    while at < end {
-        let chunk = (end - at).min(flags.len() * page);
-        // SAFETY: `flags` has one byte for each page of `[at, at + chunk)`, part of a mapped
-        // range (a stack), and `at` is page-aligned: `start` is, and each chunk is whole
-        // pages but the last.
-        let ret = unsafe { libc::mincore(at as *mut libc::c_void, chunk, flags.as_mut_ptr()) };
-        if ret != 0 {
-            return 0;
-        }
-        resident += flags[..chunk.div_ceil(page)]
-            .iter()
-            .filter(|f| **f & 1 != 0)
-            .count();
-        at += chunk;
-    }
-    resident
-}
-
 /// Whether this process runs under valgrind.
 ///
 /// Valgrind starts its client with its preload libraries (`vgpreload_core-*.so` and the
