@@ -104,6 +104,10 @@ fn max_map_count() -> usize {
         .expect("vm.max_map_count is a number")
 }
 
+#[cfg_attr(
+    any(not(target_os = "linux"), corona_portable_stacks),
+    ignore = "tests the Linux stack allocator"
+)]
 #[test]
 fn beyond_the_old_mapping_limit() {
     // One mapping per stack died at ~32,750 live coroutines (vm.max_map_count); slabs do
@@ -142,6 +146,10 @@ fn beyond_the_old_mapping_limit() {
     assert_child_succeeds(NAME, &[]);
 }
 
+#[cfg_attr(
+    any(not(target_os = "linux"), corona_portable_stacks),
+    ignore = "tests the Linux stack allocator"
+)]
 #[test]
 fn per_stack_mappings_panic_clearly_at_the_mapping_limit() {
     let out = assert_child_succeeds(

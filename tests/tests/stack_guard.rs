@@ -33,6 +33,10 @@ fn assert_guard_fault(test: &str, env: &[(&str, &str)], size: usize) {
     );
 }
 
+#[cfg_attr(
+    any(not(target_os = "linux"), corona_portable_stacks),
+    ignore = "tests the Linux stack allocator and its overflow report"
+)]
 #[test]
 fn write_below_a_stack_faults() {
     const NAME: &str = "write_below_a_stack_faults";
@@ -46,6 +50,10 @@ fn write_below_a_stack_faults() {
     assert_guard_fault(NAME, &[], 64 * 1024);
 }
 
+#[cfg_attr(
+    any(not(target_os = "linux"), corona_portable_stacks),
+    ignore = "tests the Linux stack allocator and its overflow report"
+)]
 #[test]
 fn guard_survives_memory_being_given_back() {
     const NAME: &str = "guard_survives_memory_being_given_back";
@@ -81,6 +89,10 @@ fn guard_survives_memory_being_given_back() {
     assert_guard_fault(NAME, &[], corona::DEFAULT_STACK_SIZE);
 }
 
+#[cfg_attr(
+    any(not(target_os = "linux"), corona_portable_stacks),
+    ignore = "tests the Linux stack allocator and its overflow report"
+)]
 #[test]
 fn fallback_stacks_have_guards() {
     const NAME: &str = "fallback_stacks_have_guards";
@@ -94,6 +106,10 @@ fn fallback_stacks_have_guards() {
     assert_guard_fault(NAME, &[("CORONA_STACK_GUARD", "mprotect")], 48 * 1024);
 }
 
+#[cfg_attr(
+    any(not(target_os = "linux"), corona_portable_stacks),
+    ignore = "tests the Linux stack allocator and its overflow report"
+)]
 #[test]
 fn fallback_guards_are_reported_after_stacks_were_unmapped() {
     // Fallback stacks are unmapped once given back, and their entries in the overflow

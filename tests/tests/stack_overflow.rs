@@ -30,6 +30,10 @@ fn too_deep() -> u32 {
     recurse_forever()
 }
 
+#[cfg_attr(
+    any(not(target_os = "linux"), corona_portable_stacks),
+    ignore = "corona reports overflows on Linux only"
+)]
 #[test]
 fn deep_recursion_reports_overflow() {
     const NAME: &str = "deep_recursion_reports_overflow";
@@ -41,6 +45,10 @@ fn deep_recursion_reports_overflow() {
     assert_child_reports_overflow(NAME, 64 * 1024);
 }
 
+#[cfg_attr(
+    any(not(target_os = "linux"), corona_portable_stacks),
+    ignore = "corona reports overflows on Linux only"
+)]
 #[test]
 fn overflow_in_a_builder_coroutine_names_its_size() {
     const NAME: &str = "overflow_in_a_builder_coroutine_names_its_size";
@@ -55,6 +63,10 @@ fn overflow_in_a_builder_coroutine_names_its_size() {
     assert_child_reports_overflow(NAME, 100 * 1024);
 }
 
+#[cfg_attr(
+    any(not(target_os = "linux"), corona_portable_stacks),
+    ignore = "corona reports overflows on Linux only"
+)]
 #[test]
 fn overflow_on_a_second_thread_is_reported() {
     const NAME: &str = "overflow_on_a_second_thread_is_reported";
@@ -138,6 +150,10 @@ thread_local! {
     static OVERFLOWS_WHEN_DROPPED: OverflowsWhenDropped = const { OverflowsWhenDropped };
 }
 
+#[cfg_attr(
+    any(not(target_os = "linux"), corona_portable_stacks),
+    ignore = "corona reports overflows on Linux only"
+)]
 #[test]
 fn overflow_in_a_thread_local_destructor_is_reported() {
     // std has removed its alternate signal stack by the time thread-local destructors run.
@@ -151,6 +167,10 @@ fn overflow_in_a_thread_local_destructor_is_reported() {
     assert_child_reports_overflow(NAME, 48 * 1024);
 }
 
+#[cfg_attr(
+    any(not(target_os = "linux"), corona_portable_stacks),
+    ignore = "corona reports overflows on Linux only"
+)]
 #[test]
 fn overflow_in_a_thread_local_destructor_after_coroutines_is_reported() {
     // The thread ran coroutines before it exited, so corona's per-thread state (made while

@@ -173,6 +173,10 @@ fn a_huge_stack_reserves_one_stack_of_address_space() {
     );
 }
 
+#[cfg_attr(
+    any(not(target_os = "linux"), corona_portable_stacks),
+    ignore = "tests the Linux stack allocator"
+)]
 #[test]
 fn a_refill_that_does_not_fit_gives_back_what_it_mapped_and_settles_for_one() {
     // One mapping per stack, and the address space capped 48 MiB above what the process
