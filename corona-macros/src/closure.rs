@@ -1,5 +1,5 @@
 //! What `coroutine` and `entry` share: both move a function's body into a closure, inside a
-//! new body of their own.
+//! new body of their own (and, with `fallback`, read the declared return type).
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
@@ -16,8 +16,16 @@ pub fn split_attrs(attrs: Vec<Attribute>) -> (Vec<Attribute>, Vec<Attribute>) {
         .partition(|attr| matches!(attr.style, AttrStyle::Outer))
 }
 
-/// The return type to annotate the closure with: the function's (`()` when it declares
-/// none), with each `impl Trait` in it written `_`.
+/// The type a function returns: the one it declares, `()` when it declares none.
+pub fn declared_output(output: &ReturnType) -> TokenStream {
+    match output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => ty.to_token_stream(),
+    }
+}
+
+/// The return type to annotate the closure with: the function's ([`declared_output`]),
+/// with each `impl Trait` in it written `_`.
 ///
 /// A closure cannot be annotated `-> impl Trait` (E0562). With `_` rustc infers that part
 /// from the body, and the concrete type it finds is the one the function's
@@ -42,12 +50,7 @@ pub fn return_type(output: &ReturnType) -> TokenStream {
             }
         }
     }
-    match output {
-        ReturnType::Default => quote!(()),
-        ReturnType::Type(_, ty) => {
-            let mut ty = (**ty).clone();
-            Infer.visit_type_mut(&mut ty);
-            ty.into_token_stream()
-        }
-    }
+    let mut output = output.clone();
+    Infer.visit_return_type_mut(&mut output);
+    declared_output(&output)
 }

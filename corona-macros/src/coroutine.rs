@@ -29,7 +29,7 @@
 //! ```
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Attribute, FnArg, ItemFn, Meta, Pat, PatIdent, ReturnType};
@@ -94,10 +94,7 @@ fn expand_fn(options: &CoroutineOptions, function: ItemFn) -> TokenStream {
         .map(|(index, arg)| move_in(index, arg))
         .collect();
 
-    let output = match &sig.output {
-        ReturnType::Default => quote!(()),
-        ReturnType::Type(_, ty) => ty.to_token_stream(),
-    };
+    let output = closure::declared_output(&sig.output);
     let closure_output = closure::return_type(&sig.output);
     let output_span = match &sig.output {
         ReturnType::Default => sig.ident.span(),

@@ -7,6 +7,8 @@ use quote::quote;
 use syn::visit::Visit;
 use syn::{ItemFn, Path, ReturnType};
 
+use crate::closure;
+
 /// The error beside `item` as it was (for items that are not functions, which we leave alone).
 pub fn with_item(err: syn::Error, item: TokenStream) -> TokenStream {
     let err = err.to_compile_error();
@@ -27,10 +29,7 @@ pub fn coroutine(err: syn::Error, mut function: ItemFn, krate: &Path) -> TokenSt
     sig.constness = None;
     sig.abi = None;
     sig.variadic = None;
-    let output = match &sig.output {
-        ReturnType::Default => quote!(()),
-        ReturnType::Type(_, ty) => quote!(#ty),
-    };
+    let output = closure::declared_output(&sig.output);
     sig.output = syn::parse_quote!(-> #krate::Coroutine<#output>);
     stand_in(
         err,
