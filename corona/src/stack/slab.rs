@@ -155,7 +155,7 @@ fn try_allocate_many(size: usize, count: usize) -> Result<Vec<usize>, Refused> {
             }
         }
         failed.map(|refused| {
-            let fresh = give_back_locked(&mut alloc, size, existed, &tops, &fresh);
+            give_back_locked(&mut alloc, size, existed, &tops, &fresh);
             (refused, fresh)
         })
     };
@@ -225,14 +225,14 @@ fn allocate_locked(
 /// Undoes a failed `allocate_many` that took the stacks `tops` of `size` bytes and made
 /// the mappings `fresh`, handing none out (`existed`: the size had a class before the
 /// call). Stacks of a fresh mapping go with it, the others are idle again (untouched: no
-/// page was pre-faulted yet). Returns the mappings to unmap once the lock is dropped.
+/// page was pre-faulted yet). The caller unmaps `fresh` once the lock is dropped.
 fn give_back_locked(
     alloc: &mut Allocator,
     size: usize,
     existed: bool,
     tops: &[usize],
     fresh: &[(usize, usize)],
-) -> Vec<(usize, usize)> {
+) {
     let page = sys::page_size();
     let in_fresh = |addr: usize| {
         fresh
@@ -243,7 +243,7 @@ fn give_back_locked(
         registry::unregister(start);
     }
     let Some(at) = alloc.classes.iter().position(|c| c.size == size) else {
-        return fresh.to_vec();
+        return;
     };
     for &top in tops.iter().rev() {
         if in_fresh(top - page) {
@@ -262,7 +262,6 @@ fn give_back_locked(
     if !existed {
         alloc.classes.swap_remove(at);
     }
-    fresh.to_vec()
 }
 
 /// Adds the stack of class `class` whose top is `top` to the class's idle stacks.
