@@ -361,7 +361,9 @@ impl<T> ScopedJoinHandle<'_, T> {
     ///
     /// If the child panicked, that panic resumes here (and then not out of [`scope`]); if it
     /// already came out of [`scope`] (a join in a destructor that runs as the scope ends),
-    /// a panic that says so. Like
+    /// a panic that says so. Also a panic, instead of a wait for ever, for a join in such a
+    /// destructor of a child that has not finished: children run only until their scope
+    /// ends (one spawned later never runs). Like
     /// [`co_await!`](crate::co_await), outside of a coroutine if the child has not finished.
     ///
     /// # Examples
@@ -376,6 +378,9 @@ impl<T> ScopedJoinHandle<'_, T> {
     /// ```
     #[track_caller]
     pub fn join(self) -> T {
+        if !self.child.finished.get() && self.child.wake.shared.ended.load(Ordering::Relaxed) {
+            panic_joined_after_the_scope_ended();
+        }
         crate::await_future(Join(&self.child));
         match self.child.result.borrow_mut().take() {
             Some(Ok(out)) => out,
@@ -454,9 +459,10 @@ struct Child<T> {
 /// What the scope needs of a child, whatever its output type.
 trait Run {
     /// Resumes the child once with its own waker. True if it finished (returned or panicked).
-    /// `parent` is the enclosing coroutine's waker: a joiner with that waker is not woken, as
-    /// the driver makes the waiting body re-poll anyway.
-    fn run(&self, parent: &Waker) -> bool;
+    fn run(&self) -> bool;
+    /// Wakes whoever waits to join the finished child, unless that is `parent`, the enclosing
+    /// coroutine's waker: the driver makes the waiting body re-poll anyway.
+    fn wake_joiner(&self, parent: &Waker);
     /// Drops the coroutine if it has not finished, unwinding its stack.
     fn cancel(&self);
     /// The panic of a child nobody joined.
@@ -464,7 +470,7 @@ trait Run {
 }
 
 impl<T> Run for Child<T> {
-    fn run(&self, parent: &Waker) -> bool {
+    fn run(&self) -> bool {
         // Cleared first: a wake during this run queues the child for the next round.
         self.wake.queued.store(false, Ordering::Release);
         // `None`: a stale wake of a finished or cancelled child.
@@ -486,11 +492,14 @@ impl<T> Run for Child<T> {
         drop(raw);
         *self.result.borrow_mut() = Some(result);
         self.finished.set(true);
+        true
+    }
+
+    fn wake_joiner(&self, parent: &Waker) {
         match self.joiner.take() {
             Some(joiner) if !joiner.will_wake(parent) => joiner.wake(),
             _ => {}
         }
-        true
     }
 
     fn cancel(&self) {
@@ -534,6 +543,8 @@ struct Shared {
     ready: Mutex<Vec<usize>>,
     /// The enclosing coroutine's waker, from its latest wait inside the scope.
     parent: AtomicWaker,
+    /// Set as the scope drops its children: from then on no child runs any more.
+    ended: AtomicBool,
 }
 
 /// A child's waker.
@@ -576,6 +587,7 @@ impl Core {
             shared: Arc::new(Shared {
                 ready: Mutex::new(Vec::new()),
                 parent: AtomicWaker::new(),
+                ended: AtomicBool::new(false),
             }),
             batch: Cell::new(Vec::new()),
             outer: frame.scope.get(),
@@ -621,6 +633,8 @@ struct DropChildren<'a>(&'a Core);
 
 impl Drop for DropChildren<'_> {
     fn drop(&mut self) {
+        // The hook is gone: nothing drives the children any more.
+        self.0.shared.ended.store(true, Ordering::Relaxed);
         loop {
             let Some(child) = self.0.children.borrow_mut().pop() else {
                 break;
@@ -651,14 +665,25 @@ impl Drive for Core {
                 .unwrap_or_else(PoisonError::into_inner),
         );
         let mut finished = false;
-        for &index in &batch {
+        // User code runs in this loop (a joiner's waker wakes the enclosing coroutine's), and
+        // may panic out of the body's wait: then the children not run yet go back on the
+        // ready list (their wakes are spent: they are marked queued).
+        let mut round = Round {
+            batch,
+            done: 0,
+            shared: &self.shared,
+        };
+        while let Some(&index) = round.batch.get(round.done) {
+            round.done += 1;
             // Cloned out so that no borrow is held while the child runs (it may spawn).
             let child = Rc::clone(&self.children.borrow()[index]);
-            if child.run(cx.waker()) {
+            if child.run() {
                 self.running.set(self.running.get() - 1);
                 finished = true;
+                child.wake_joiner(cx.waker());
             }
         }
+        let mut batch = core::mem::take(&mut round.batch);
         batch.clear();
         self.batch.set(batch);
         if let Some(outer) = self.outer {
@@ -667,6 +692,27 @@ impl Drive for Core {
             finished |= unsafe { outer.as_ref() }.drive(cx);
         }
         finished
+    }
+}
+
+/// One round of the driver: the children woken before it, and how many of them it took.
+struct Round<'a> {
+    batch: Vec<usize>,
+    done: usize,
+    shared: &'a Shared,
+}
+
+impl Drop for Round<'_> {
+    /// Puts the children the round did not reach back on the ready list: a panic (of a
+    /// waker) cut it short.
+    fn drop(&mut self) {
+        if let Some(rest) = self.batch.get(self.done..).filter(|rest| !rest.is_empty()) {
+            self.shared
+                .ready
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend_from_slice(rest);
+        }
     }
 }
 
@@ -752,5 +798,17 @@ fn panic_already_out_of_the_scope() -> ! {
         "corona: this scoped child panicked, and as nobody had joined it when its scope \
          ended, its panic came out of corona::scope instead. Join the child inside the scope \
          body to receive its panic here."
+    )
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn panic_joined_after_the_scope_ended() -> ! {
+    panic!(
+        "corona: this scoped child was joined after its scope ended (in a destructor that \
+         runs as corona::scope drops its children), but it had not finished, and no child \
+         runs past the end of its scope: it was, or will be, cancelled. A child spawned \
+         after its scope ended never runs. Join the child inside the scope body."
     )
 }

@@ -213,3 +213,101 @@ fn joining_a_child_whose_panic_already_left_the_scope_says_so() {
         "{message}"
     );
 }
+
+#[test]
+fn joining_a_child_spawned_after_its_scope_ended_says_it_never_runs() {
+    // As the scope ends, it drops `spawns_late`'s output, whose destructor spawns a child and
+    // joins it. Nothing runs children past the end of the scope: the join must say so, not
+    // wait for ever.
+    struct SpawnsAndJoinsWhenDropped<'scope, 'env>(
+        &'scope corona::Scope<'scope, 'env>,
+        std::rc::Rc<std::cell::RefCell<String>>,
+    );
+    impl Drop for SpawnsAndJoinsWhenDropped<'_, '_> {
+        fn drop(&mut self) {
+            let late = self.0.spawn(|| 5);
+            let joined = catch_unwind(AssertUnwindSafe(|| late.join()));
+            *self.1.borrow_mut() = match joined {
+                Ok(value) => format!("joined {value}"),
+                Err(payload) => panic_message(&*payload),
+            };
+        }
+    }
+    let message = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
+    let seen = message.clone();
+    let mut enclosing = corona::Coroutine::new(move || {
+        corona::scope(|s| {
+            s.spawn(move || SpawnsAndJoinsWhenDropped(s, seen));
+        });
+    });
+    let polled = poll_with(&mut enclosing, std::task::Waker::noop());
+    assert!(
+        polled.is_ready(),
+        "the join waited for a child that never runs"
+    );
+    let message = message.take();
+    assert!(
+        message.contains("spawned after its scope ended") && message.contains("never runs"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_waker_that_panics_as_the_scope_drives_its_children_loses_no_child() {
+    // In the second round, `first` finishes and wakes `joins_first`, which wakes the
+    // enclosing coroutine: that waker panics. The panic comes out of the body's wait; `last`,
+    // ready in the same round after `first`, must still run, and `first` count as finished.
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+    static ARMED: AtomicBool = AtomicBool::new(false);
+    struct PanicsWhenArmed;
+    impl Wake for PanicsWhenArmed {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            if ARMED.swap(false, Ordering::Relaxed) {
+                panic!("the waker panics");
+            }
+        }
+    }
+    let mut enclosing = corona::Coroutine::new(|| {
+        corona::scope(|s| {
+            let first = s.spawn(|| {
+                corona::yield_now();
+                ARMED.store(true, Ordering::Relaxed);
+                1
+            });
+            let joins_first = s.spawn(move || first.join() * 10);
+            let last = s.spawn(|| {
+                corona::yield_now();
+                corona::yield_now();
+                100
+            });
+            corona::yield_now(); // round 1: each child runs once
+            let caught = catch_unwind(AssertUnwindSafe(corona::yield_now)); // round 2
+            assert_eq!(panic_message(&*caught.unwrap_err()), "the waker panics");
+            joins_first.join() + last.join()
+        })
+    });
+    let waker = Waker::from(Arc::new(PanicsWhenArmed));
+    let polled = poll_with(&mut enclosing, &waker);
+    assert_eq!(polled, std::task::Poll::Ready(110));
+}
+
+/// Polls `coroutine` with `waker` until it is ready, at most 50 times (a child that can no
+/// longer run leaves it pending for good).
+fn poll_with<T>(
+    coroutine: &mut corona::Coroutine<T>,
+    waker: &std::task::Waker,
+) -> std::task::Poll<T> {
+    use std::future::Future;
+    let mut cx = std::task::Context::from_waker(waker);
+    for _ in 0..50 {
+        if let std::task::Poll::Ready(out) = std::pin::Pin::new(&mut *coroutine).poll(&mut cx) {
+            return std::task::Poll::Ready(out);
+        }
+    }
+    std::task::Poll::Pending
+}
