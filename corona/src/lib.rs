@@ -469,7 +469,8 @@ pub use crate::wait::{await_future, in_coroutine, try_await, yield_now, NotInCor
 ///   into the body, which outlives the call.
 /// * The return type `T` becomes `Coroutine<T>` (`Coroutine<()>` when there is none;
 ///   `-> impl Trait` becomes `-> Coroutine<impl Trait>`).
-/// * Options: `stack_size = EXPR` (bytes), `crate = path` (where corona is, for re-exports).
+/// * Options: `stack_size = EXPR` (bytes), `crate = path` (where corona is, for re-exports;
+///   `crate = "path"` too, as tokio and serde spell it).
 ///
 /// # Examples
 ///
@@ -488,6 +489,8 @@ pub use corona_macros::coroutine;
 
 /// Runs `fn main()` as a coroutine inside [`run`].
 ///
+/// Option: `crate = path` (or `crate = "path"`), where corona is when it is re-exported.
+///
 /// # Examples
 ///
 /// ```
@@ -501,6 +504,8 @@ pub use corona_macros::coroutine;
 pub use corona_macros::main;
 
 /// Runs a `#[test]` function as a coroutine inside [`run`].
+///
+/// Option: `crate = path` (or `crate = "path"`), where corona is when it is re-exported.
 ///
 /// # Examples
 ///

@@ -352,9 +352,63 @@ fn via_renamed_crate() -> u8 {
     9
 }
 
+/// A stand-in for corona that records the coroutines and runs made through it, so that a test
+/// sees that the expansion went through the path the `crate` option names.
+mod counting {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// How many coroutines were made through this path on this thread.
+        pub static CALLS: Cell<u32> = const { Cell::new(0) };
+        /// Whether a `run` made through this path is running on this thread.
+        pub static IN_RUN: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub use corona::Coroutine;
+
+    pub mod __private {
+        pub use corona::__private::DEFAULT_STACK_SIZE;
+
+        pub fn coroutine<F, T>(stack_size: usize, body: F) -> corona::Coroutine<T>
+        where
+            F: FnOnce() -> T + 'static,
+            T: 'static,
+        {
+            super::CALLS.with(|calls| calls.set(calls.get() + 1));
+            corona::__private::coroutine(stack_size, body)
+        }
+
+        pub fn run<T>(body: impl FnOnce() -> T) -> T {
+            super::IN_RUN.with(|in_run| in_run.set(true));
+            let output = corona::__private::run(body);
+            super::IN_RUN.with(|in_run| in_run.set(false));
+            output
+        }
+    }
+}
+
+/// The string form, as tokio and serde spell their `crate` option.
+#[corona::coroutine(crate = "counting")]
+fn via_crate_in_a_string() -> u8 {
+    10
+}
+
 #[test]
 fn crate_option_names_where_corona_is() {
     assert_eq!(block_on(via_renamed_crate()), 9);
+    let before = counting::CALLS.with(|calls| calls.get());
+    assert_eq!(block_on(via_crate_in_a_string()), 10);
+    assert_eq!(counting::CALLS.with(|calls| calls.get()), before + 1);
+}
+
+#[corona::test(crate = counting)]
+fn corona_test_takes_the_crate_option() {
+    assert!(counting::IN_RUN.with(|in_run| in_run.get()));
+}
+
+#[corona::test(crate = "counting")]
+fn corona_test_takes_the_crate_option_in_a_string() {
+    assert!(counting::IN_RUN.with(|in_run| in_run.get()));
 }
 
 /// Generated code names everything by absolute path: a user's type named like a primitive
