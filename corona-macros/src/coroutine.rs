@@ -30,6 +30,7 @@
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Attribute, FnArg, ItemFn, Meta, Pat, PatIdent, ReturnType};
@@ -144,18 +145,13 @@ fn move_in(index: usize, arg: &mut FnArg) -> TokenStream {
     let cfgs: Vec<&Attribute> = typed.attrs.iter().filter(|a| is_cfg(a)).collect();
     let levels: Vec<&Attribute> = typed.attrs.iter().filter(|a| is_lint_level(a)).collect();
     let pat = typed.pat.clone();
-    let (ident, moves) = match &*pat {
+    let (ident, moves) = match kept_name(&pat) {
         // A plain name binds the whole value: `let x = x;` moves all of it.
-        Pat::Ident(PatIdent {
-            by_ref: None,
-            subpat: None,
-            ident,
-            ..
-        }) => (
+        Some(ident) => (
             ident.clone(),
             quote!(#(#cfgs)* #(#levels)* let #pat = #ident;),
         ),
-        _ => {
+        None => {
             // Mixed-site hygiene: the user's code cannot name it, nor clash with it; located
             // at the pattern, so that what rustc says about the argument points there.
             let span = Span::mixed_site().located_at(pat.span());
@@ -188,6 +184,31 @@ fn move_in(index: usize, arg: &mut FnArg) -> TokenStream {
         subpat: None,
     });
     moves
+}
+
+/// The name an argument keeps in the signature: its pattern, when that is a plain binding of
+/// the whole value (`x`, `mut x`); otherwise `None`, and the argument gets a hidden name.
+///
+/// A lone name that starts with an uppercase letter is not taken for a binding: in a pattern
+/// it may name a unit struct or a constant (`fn f(Unit: Unit)`), which rustc tells apart only
+/// when it resolves names, after the macro ran. Such a pattern binds nothing, so
+/// `let Unit = Unit;` would build a second value and leave the argument behind. Matched
+/// against the argument's hidden name instead, the pattern is right in both readings.
+pub fn kept_name(pat: &Pat) -> Option<&Ident> {
+    match pat {
+        Pat::Ident(PatIdent {
+            by_ref: None,
+            subpat: None,
+            mutability,
+            ident,
+            ..
+        }) if mutability.is_some() || !starts_uppercase(ident) => Some(ident),
+        _ => None,
+    }
+}
+
+fn starts_uppercase(ident: &Ident) -> bool {
+    ident.unraw().to_string().starts_with(char::is_uppercase)
 }
 
 /// `#[cfg(..)]` or `#[cfg_attr(..)]`.

@@ -117,6 +117,42 @@ fn ref_mut_argument_patterns_work() {
     assert_eq!(block_on(ref_mut_patterns(1, (10, 5))), 2 + 15);
 }
 
+thread_local!(static UNIT_DROPS: Cell<u32> = const { Cell::new(0) });
+
+fn unit_drops() -> u32 {
+    UNIT_DROPS.with(Cell::get)
+}
+
+/// A unit struct, so that an argument pattern `Unit` names it rather than binds a variable.
+#[derive(PartialEq, Eq)]
+struct Unit;
+
+impl Drop for Unit {
+    fn drop(&mut self) {
+        UNIT_DROPS.with(|drops| drops.set(drops.get() + 1));
+    }
+}
+
+const UNIT: Unit = Unit;
+
+/// Argument patterns that name a unit struct and a constant: they bind nothing, yet the
+/// values move in, as in a plain fn.
+#[corona::coroutine]
+#[allow(non_snake_case)]
+fn unit_patterns(Unit: Unit, UNIT: Unit, N: u32) -> (u32, u32) {
+    corona::yield_now();
+    // `N` starts like a constant yet is a binding: it still binds.
+    (unit_drops(), N)
+}
+
+#[test]
+fn unit_struct_and_const_patterns_move_the_argument_in() {
+    let c = unit_patterns(Unit, Unit, 7);
+    assert_eq!(unit_drops(), 0, "the arguments were dropped by the call");
+    assert_eq!(block_on(c), (0, 7), "the body built or dropped a unit");
+    assert_eq!(unit_drops(), 2, "each argument dropped once, at the end");
+}
+
 #[corona::coroutine]
 fn parse_later(text: String) -> Result<u32, std::num::ParseIntError> {
     corona::yield_now();
