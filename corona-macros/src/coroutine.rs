@@ -55,7 +55,9 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             return fallback::coroutine(err, function, &krate);
         }
     };
-    match validate::check(&function.sig) {
+    let checked = validate::check(&function.sig)
+        .and_then(|()| validate::stack_size(options.stack_size.as_ref(), &function.sig));
+    match checked {
         Ok(()) => expand_fn(&options, function),
         Err(err) => fallback::coroutine(err, function, &options.krate),
     }

@@ -3,7 +3,12 @@
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::visit::Visit;
-use syn::{FnArg, GenericParam, Generics, Item, Signature, Type, TypeParamBound, WherePredicate};
+use syn::{
+    Expr, ExprPath, FnArg, GenericParam, Generics, Item, Pat, PatIdent, PatType, Signature, Type,
+    TypeParamBound, WherePredicate,
+};
+
+use crate::coroutine::kept_name;
 
 /// The error for an attribute on something other than a function with a body.
 pub fn not_a_fn(item: TokenStream) -> Option<syn::Error> {
@@ -75,6 +80,90 @@ pub fn check(sig: &Signature) -> syn::Result<()> {
         check_arg(arg)?;
     }
     Ok(())
+}
+
+/// `stack_size` reads no name that an argument's pattern binds.
+///
+/// The expression is evaluated when the function is called, to size the stack before the
+/// body runs. It can read an argument that the signature names (`stack_size = kib * 1024`
+/// with `kib: usize`), but a pattern (`(kib, _): (usize, Tag)`) is destructured inside the
+/// coroutine, when the body starts: at the call its names do not exist, and rustc would only
+/// say that it cannot find them.
+pub fn stack_size(expr: Option<&Expr>, sig: &Signature) -> syn::Result<()> {
+    let Some(expr) = expr else {
+        return Ok(());
+    };
+    let destructured: Vec<&PatType> = sig
+        .inputs
+        .iter()
+        .filter_map(|arg| match arg {
+            FnArg::Typed(typed) if kept_name(&typed.pat).is_none() => Some(typed),
+            _ => None,
+        })
+        .collect();
+    for path in paths(expr) {
+        let Some(name) = path.path.get_ident().filter(|_| path.qself.is_none()) else {
+            continue;
+        };
+        let binder = destructured
+            .iter()
+            .find(|typed| bindings(&typed.pat).contains(&name));
+        if let Some(typed) = binder {
+            return Err(bound_in_body(path, name, typed));
+        }
+    }
+    Ok(())
+}
+
+/// The error for `stack_size` reading `name`, which the pattern of `arg` binds in the body.
+fn bound_in_body(path: &ExprPath, name: &syn::Ident, arg: &PatType) -> syn::Error {
+    let ty = compact(&arg.ty);
+    let lone_name = matches!(&*arg.pat, Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none());
+    let message = if lone_name {
+        // Taken for a possible unit struct or constant (see `kept_name`).
+        let lower = name.to_string().to_lowercase();
+        format!(
+            "`stack_size` cannot read `{name}`: an argument whose name starts with an \
+             uppercase letter may be a unit struct or a constant, so it is matched only when \
+             the body starts, after the stack is sized. Name it in snake_case (`{lower}: {ty}`)"
+        )
+    } else {
+        format!(
+            "`stack_size` cannot read `{name}`: the stack is sized when the function is \
+             called, before the body runs, and the argument pattern `{pat}` binds `{name}` \
+             only when the body starts. Give that argument a plain name (`name: {ty}`) and \
+             read the size from it",
+            pat = compact(&arg.pat),
+        )
+    };
+    syn::Error::new_spanned(path, message)
+}
+
+/// The names a pattern binds.
+fn bindings(pat: &Pat) -> Vec<&syn::Ident> {
+    struct Finder<'ast>(Vec<&'ast syn::Ident>);
+    impl<'ast> Visit<'ast> for Finder<'ast> {
+        fn visit_pat_ident(&mut self, pat: &'ast PatIdent) {
+            self.0.push(&pat.ident);
+            syn::visit::visit_pat_ident(self, pat);
+        }
+    }
+    let mut finder = Finder(Vec::new());
+    finder.visit_pat(pat);
+    finder.0
+}
+
+/// The paths an expression reads, in order (`a` and `b::C` in `a + b::C`).
+fn paths(expr: &Expr) -> Vec<&ExprPath> {
+    struct Finder<'ast>(Vec<&'ast ExprPath>);
+    impl<'ast> Visit<'ast> for Finder<'ast> {
+        fn visit_expr_path(&mut self, path: &'ast ExprPath) {
+            self.0.push(path);
+        }
+    }
+    let mut finder = Finder(Vec::new());
+    finder.visit_expr(expr);
+    finder.0
 }
 
 /// Every type parameter says `'static` itself. The body moves its arguments into a

@@ -469,8 +469,10 @@ pub use crate::wait::{await_future, in_coroutine, try_await, yield_now, NotInCor
 ///   into the body, which outlives the call.
 /// * The return type `T` becomes `Coroutine<T>` (`Coroutine<()>` when there is none;
 ///   `-> impl Trait` becomes `-> Coroutine<impl Trait>`).
-/// * Options: `stack_size = EXPR` (bytes), `crate = path` (where corona is, for re-exports;
-///   `crate = "path"` too, as tokio and serde spell it).
+/// * Options: `stack_size = EXPR` (bytes; evaluated at each call, before the body runs, so it
+///   may read the arguments the signature names: `stack_size = kib * 1024` with `kib: usize`),
+///   `crate = path` (where corona is, for re-exports; `crate = "path"` too, as tokio and serde
+///   spell it).
 ///
 /// # Examples
 ///

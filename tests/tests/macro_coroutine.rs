@@ -447,6 +447,24 @@ fn corona_test_takes_the_crate_option_in_a_string() {
     assert!(counting::IN_RUN.with(|in_run| in_run.get()));
 }
 
+/// `stack_size` is evaluated at each call, where the arguments exist: it may read them.
+#[corona::coroutine(stack_size = kib * 1024)]
+fn sized_by_argument(kib: usize) -> usize {
+    corona::stack_usage().unwrap().size()
+}
+
+#[test]
+fn stack_size_may_read_the_arguments() {
+    for kib in [64, 256] {
+        let expected = block_on(
+            corona::Builder::new()
+                .stack_size(kib * 1024)
+                .build(|| corona::stack_usage().unwrap().size()),
+        );
+        assert_eq!(block_on(sized_by_argument(kib)), expected, "{kib} KiB");
+    }
+}
+
 /// Generated code names everything by absolute path: a user's type named like a primitive
 /// does not reach it.
 mod shadowed_primitive {
