@@ -95,11 +95,15 @@ fn check(entry: Entry, function: &ItemFn) -> syn::Result<()> {
             format_args!("{name} cannot be generic: remove the generic parameters"),
         ));
     }
+    // Only a `#[test]` below the macro reaches it: one above has already been expanded, and
+    // leaves no trace in the item the macro receives. That order registers the test twice,
+    // which nothing here can see (the docs say so).
     if let Entry::Test = entry {
         if let Some(attr) = function.attrs.iter().find(|a| a.path().is_ident("test")) {
             return Err(syn::Error::new_spanned(
                 attr,
-                "#[corona::test] already makes this a test: remove this #[test]",
+                "#[corona::test] already registers the test: remove this #[test], or it runs \
+                 twice",
             ));
         }
     }

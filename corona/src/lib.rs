@@ -507,6 +507,10 @@ pub use corona_macros::main;
 
 /// Runs a `#[test]` function as a coroutine inside [`run`].
 ///
+/// It registers the test itself: write it in place of `#[test]`, not beside it. A `#[test]`
+/// below it is refused; one above it is out of the macro's sight (attributes are expanded top
+/// down) and registers the test a second time, so that it runs twice.
+///
 /// Option: `crate = path` (or `crate = "path"`), where corona is when it is re-exported.
 ///
 /// # Examples
