@@ -5,7 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::visit::Visit;
-use syn::{ItemFn, Path, ReturnType};
+use syn::{ItemFn, Path, ReturnType, Type};
 
 use crate::closure;
 
@@ -17,8 +17,8 @@ pub fn with_item(err: syn::Error, item: TokenStream) -> TokenStream {
 
 /// A `#[corona::coroutine]` function that failed a check, beside the error: the signature
 /// its callers expect (`-> Coroutine<T>`), minus what cannot be (async, const, extern,
-/// variadic), with a body that never runs. Callers type-check against it as if the attribute
-/// had worked.
+/// variadic; `!` becomes `Infallible`), with a body that never runs. Callers type-check
+/// against it as if the attribute had worked.
 ///
 /// Input: `async fn fetch(key: &str) -> u32 { body }`
 ///
@@ -29,7 +29,13 @@ pub fn coroutine(err: syn::Error, mut function: ItemFn, krate: &Path) -> TokenSt
     sig.constness = None;
     sig.abi = None;
     sig.variadic = None;
-    let output = closure::declared_output(&sig.output);
+    let output = match &sig.output {
+        // `Coroutine<!>` would add rustc's E0658 to our error about `!`.
+        ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => {
+            quote!(::core::convert::Infallible)
+        }
+        output => closure::declared_output(output),
+    };
     sig.output = syn::parse_quote!(-> #krate::Coroutine<#output>);
     stand_in(
         err,

@@ -4,8 +4,8 @@ use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::visit::Visit;
 use syn::{
-    Expr, ExprPath, FnArg, GenericParam, Generics, Item, Pat, PatIdent, PatType, Signature, Type,
-    TypeParamBound, WherePredicate,
+    Expr, ExprPath, FnArg, GenericParam, Generics, Item, Pat, PatIdent, PatType, ReturnType,
+    Signature, Type, TypeParamBound, WherePredicate,
 };
 
 use crate::coroutine::kept_name;
@@ -34,8 +34,8 @@ pub fn not_a_fn(item: TokenStream) -> Option<syn::Error> {
     ))
 }
 
-/// Rejects what a coroutine cannot be: async, const, extern, variadic, borrowing, or generic
-/// over a type that is not `'static`.
+/// Rejects what a coroutine cannot be: async, const, extern, variadic, borrowing, generic
+/// over a type that is not `'static`, or returning `!`.
 pub fn check(sig: &Signature) -> syn::Result<()> {
     if let Some(asyncness) = &sig.asyncness {
         return Err(syn::Error::new_spanned(
@@ -79,7 +79,22 @@ pub fn check(sig: &Signature) -> syn::Result<()> {
     for arg in &sig.inputs {
         check_arg(arg)?;
     }
-    Ok(())
+    check_output(&sig.output)
+}
+
+/// The return type can stand in `Coroutine<T>`: not `!`, which stable Rust refuses as a type
+/// argument (rustc would say "the `!` type is experimental", about a type the user wrote
+/// where it is allowed).
+fn check_output(output: &ReturnType) -> syn::Result<()> {
+    match output {
+        ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => Err(syn::Error::new_spanned(
+            ty,
+            "a coroutine cannot return `!`: its call returns a Coroutine<T>, and stable Rust \
+             does not take `!` as T. Return std::convert::Infallible instead; a body that \
+             never returns still type-checks",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// `stack_size` reads no name that an argument's pattern binds.

@@ -201,6 +201,39 @@ fn impl_trait_return_types_work() {
     let _ = main_returning_impl_trait();
 }
 
+/// What a coroutine that never returns declares (`-> !` is refused with this advice).
+#[corona::coroutine]
+fn serve_forever(rounds: Rc<Cell<u32>>) -> std::convert::Infallible {
+    loop {
+        rounds.set(rounds.get() + 1);
+        corona::yield_now();
+    }
+}
+
+#[test]
+fn a_coroutine_that_never_returns_declares_infallible() {
+    use futures::FutureExt;
+    let rounds = Rc::new(Cell::new(0));
+    let mut c: Coroutine<std::convert::Infallible> = serve_forever(rounds.clone());
+    for _ in 0..3 {
+        assert!((&mut c).now_or_never().is_none());
+    }
+    assert_eq!(rounds.get(), 3);
+}
+
+/// `-> !` on `#[corona::main]` is what it is on a plain `fn main`.
+#[corona::main]
+fn main_that_never_returns() -> ! {
+    assert!(corona::in_coroutine());
+    panic!("main never returns");
+}
+
+#[test]
+#[should_panic(expected = "main never returns")]
+fn corona_main_may_return_never() {
+    main_that_never_returns();
+}
+
 #[corona::coroutine]
 fn generic<T, U>(items: Vec<T>, f: U) -> Vec<String>
 where
