@@ -90,11 +90,16 @@ fn expand_fn(options: &CoroutineOptions, function: ItemFn) -> TokenStream {
 
     // Every argument moves into the coroutine: arguments become plain idents in the
     // signature, and their patterns are bound again inside the body.
+    let read_at_call = options
+        .stack_size
+        .as_ref()
+        .map(validate::names_read)
+        .unwrap_or_default();
     let rebind: Vec<TokenStream> = sig
         .inputs
         .iter_mut()
         .enumerate()
-        .map(|(index, arg)| move_in(index, arg))
+        .map(|(index, arg)| move_in(index, arg, &read_at_call))
         .collect();
 
     let output = closure::declared_output(&sig.output);
@@ -133,7 +138,10 @@ fn expand_fn(options: &CoroutineOptions, function: ItemFn) -> TokenStream {
 ///
 /// Output: `fn f(x: T, __corona_arg1: (A, B))`, and in the closure
 /// `let x = x; let __corona_arg1 = __corona_arg1; let (kept, _) = __corona_arg1;`
-fn move_in(index: usize, arg: &mut FnArg) -> TokenStream {
+///
+/// An argument that `stack_size` reads (a name in `read_at_call`) is used, as in a plain fn,
+/// even if the body does not name it: its `let` allows `unused_variables`.
+fn move_in(index: usize, arg: &mut FnArg, read_at_call: &[&Ident]) -> TokenStream {
     let typed = match arg {
         FnArg::Receiver(receiver) => {
             let self_token = &receiver.self_token;
@@ -149,10 +157,13 @@ fn move_in(index: usize, arg: &mut FnArg) -> TokenStream {
     let pat = typed.pat.clone();
     let (ident, moves) = match kept_name(&pat) {
         // A plain name binds the whole value: `let x = x;` moves all of it.
-        Some(ident) => (
-            ident.clone(),
-            quote!(#(#cfgs)* #(#levels)* let #pat = #ident;),
-        ),
+        Some(ident) => {
+            let used = read_at_call
+                .contains(&ident)
+                .then(|| quote!(#[allow(unused_variables)]));
+            let moves = quote!(#(#cfgs)* #(#levels)* #used let #pat = #ident;);
+            (ident.clone(), moves)
+        }
         None => {
             // Mixed-site hygiene: the user's code cannot name it, nor clash with it; located
             // at the pattern, so that what rustc says about the argument points there.

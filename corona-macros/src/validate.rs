@@ -116,22 +116,19 @@ pub fn stack_size(expr: Option<&Expr>, sig: &Signature) -> syn::Result<()> {
             _ => None,
         })
         .collect();
-    for path in paths(expr) {
-        let Some(name) = path.path.get_ident().filter(|_| path.qself.is_none()) else {
-            continue;
-        };
+    for name in names_read(expr) {
         let binder = destructured
             .iter()
             .find(|typed| bindings(&typed.pat).contains(&name));
         if let Some(typed) = binder {
-            return Err(bound_in_body(path, name, typed));
+            return Err(bound_in_body(name, typed));
         }
     }
     Ok(())
 }
 
 /// The error for `stack_size` reading `name`, which the pattern of `arg` binds in the body.
-fn bound_in_body(path: &ExprPath, name: &syn::Ident, arg: &PatType) -> syn::Error {
+fn bound_in_body(name: &syn::Ident, arg: &PatType) -> syn::Error {
     let ty = compact(&arg.ty);
     let lone_name = matches!(&*arg.pat, Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none());
     let message = if lone_name {
@@ -151,7 +148,7 @@ fn bound_in_body(path: &ExprPath, name: &syn::Ident, arg: &PatType) -> syn::Erro
             pat = compact(&arg.pat),
         )
     };
-    syn::Error::new_spanned(path, message)
+    syn::Error::new_spanned(name, message)
 }
 
 /// The names a pattern binds.
@@ -168,12 +165,15 @@ fn bindings(pat: &Pat) -> Vec<&syn::Ident> {
     finder.0
 }
 
-/// The paths an expression reads, in order (`a` and `b::C` in `a + b::C`).
-fn paths(expr: &Expr) -> Vec<&ExprPath> {
-    struct Finder<'ast>(Vec<&'ast ExprPath>);
+/// The lone names an expression reads, in order (`a` and `b` in `a + b.len() + c::D`): the
+/// ones that may be local variables.
+pub fn names_read(expr: &Expr) -> Vec<&syn::Ident> {
+    struct Finder<'ast>(Vec<&'ast syn::Ident>);
     impl<'ast> Visit<'ast> for Finder<'ast> {
         fn visit_expr_path(&mut self, path: &'ast ExprPath) {
-            self.0.push(path);
+            if path.qself.is_none() {
+                self.0.extend(path.path.get_ident());
+            }
         }
     }
     let mut finder = Finder(Vec::new());
