@@ -319,3 +319,29 @@ fn a_child_that_spawns_and_joins_a_grandchild_gets_it_started() {
     });
     assert_eq!(depth, 42);
 }
+
+#[test]
+fn after_a_nested_scope_ends_the_outer_scope_still_drives_its_children() {
+    // `slow` needs three rounds; the inner scope ends after the first. The waits of the
+    // outer body after that (the join, the end of the scope) must still run `slow`.
+    use std::future::Future;
+    let mut enclosing = corona::Coroutine::new(|| {
+        corona::scope(|outer| {
+            let slow = outer.spawn(|| {
+                corona::yield_now();
+                corona::yield_now();
+                1
+            });
+            let inner_value = corona::scope(|inner| inner.spawn(|| 10).join());
+            assert!(!slow.is_finished(), "slow finished within the inner scope");
+            slow.join() + inner_value
+        })
+    });
+    // A waker that does nothing: every poll must make the progress there is to make.
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let polled = (0..50).find_map(|_| match std::pin::Pin::new(&mut enclosing).poll(&mut cx) {
+        std::task::Poll::Ready(out) => Some(out),
+        std::task::Poll::Pending => None,
+    });
+    assert_eq!(polled, Some(11), "the outer child stopped running");
+}
