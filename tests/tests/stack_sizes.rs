@@ -334,3 +334,39 @@ fn run_size_panicking(size: usize) -> Result<(), String> {
     })
     .map_err(|payload| panic_message(&*payload))
 }
+
+// The registry belongs to the Linux allocator (the overflow report's).
+#[cfg(not(corona_portable_stacks))]
+#[cfg_attr(not(target_os = "linux"), ignore = "tests the Linux stack allocator")]
+#[test]
+fn more_fallback_stacks_than_the_registry_holds_come_and_go_one_after_another() {
+    // On the fallback each stack is a mapping of its own, entered in the overflow handler's
+    // registry (65,536 entries) when mapped and removed when unmapped: 70,000 stacks one
+    // after another must reuse the entries, not run out of them.
+    const NAME: &str = "more_fallback_stacks_than_the_registry_holds_come_and_go_one_after_another";
+    const STACKS: usize = 70_000;
+    if is_child(NAME) {
+        quiet_panics();
+        // Each stack is unmapped as soon as its coroutine is dropped; 32 MiB stacks are
+        // fetched one at a time.
+        corona::set_stack_pool_limit(0);
+        let size = 32 << 20;
+        for i in 0..STACKS {
+            let ran = catch_unwind(|| {
+                futures::executor::block_on(
+                    corona::Builder::new().stack_size(size).build(move || i),
+                )
+            });
+            assert_eq!(
+                ran.map_err(|p| panic_message(&*p)),
+                Ok(i),
+                "the {i}th stack"
+            );
+        }
+        println!("{STACKS} stacks ran");
+        return;
+    }
+    let out = assert_child_succeeds(NAME, &[("CORONA_STACK_GUARD", "mprotect")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("70000 stacks ran"), "{stdout}");
+}
