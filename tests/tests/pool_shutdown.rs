@@ -248,3 +248,24 @@ fn shutdown_timeout_does_not_wait_for_what_jobs_left_with_spawn_local() {
         pool.shutdown_timeout(Duration::from_secs(60));
     });
 }
+
+#[test]
+fn shutdown_waits_for_a_running_job_after_an_earlier_one_left_the_worker_idle() {
+    // `first` finishes before `shutdown`: its worker's load fell to zero once, with nobody
+    // waiting for that yet. `shutdown` must still wait for `second`, still running when the
+    // worker starts waiting (it sleeps far longer than that takes).
+    let pool = Pool::new(1);
+    let first = pool.spawn(|| 1);
+    assert_eq!(block_on_within_20s(first).unwrap(), 1);
+    let second = pool.spawn(|| {
+        co_await!(tokio::time::sleep(Duration::from_millis(300)));
+        2
+    });
+    finish_within(Duration::from_secs(20), move || pool.shutdown());
+    let second = block_on_within_20s(second);
+    assert_eq!(
+        second.map_err(|err| err.is_cancelled()),
+        Ok(2),
+        "shutdown cancelled an accepted job instead of waiting for it"
+    );
+}
