@@ -104,3 +104,78 @@ fn an_empty_read_returns_zero_at_once() {
     });
     assert_eq!((empty, empty_vectored), (0, 0));
 }
+
+/// A `futures::io` reader and writer over a few bytes that counts the times it is polled.
+struct CountsPolls {
+    data: &'static [u8],
+    polls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CountsPolls {
+    fn new(data: &'static [u8]) -> (Self, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        let polls = std::sync::Arc::default();
+        let io = CountsPolls {
+            data,
+            polls: std::sync::Arc::clone(&polls),
+        };
+        (io, polls)
+    }
+}
+
+impl futures::io::AsyncRead for CountsPolls {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.polls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = buf.len().min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        std::task::Poll::Ready(Ok(n))
+    }
+}
+
+impl futures::io::AsyncWrite for CountsPolls {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.polls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[test]
+fn a_vectored_read_with_an_empty_buffer_first_still_reads() {
+    // Only buffers that are all empty short-cut to `Ok(0)`; one empty buffer among others
+    // is no end of file.
+    let (io, polls) = CountsPolls::new(b"abc");
+    let read = futures::executor::block_on(corona::Coroutine::new(move || {
+        let mut input = BlockingFutures::new(io);
+        let mut buf = [0; 8];
+        let n = input
+            .read_vectored(&mut [IoSliceMut::new(&mut []), IoSliceMut::new(&mut buf)])
+            .unwrap();
+        buf[..n].to_vec()
+    }));
+    assert_eq!(read, b"abc");
+    assert_eq!(polls.load(std::sync::atomic::Ordering::Relaxed), 1);
+}
