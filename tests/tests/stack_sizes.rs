@@ -370,3 +370,62 @@ fn more_fallback_stacks_than_the_registry_holds_come_and_go_one_after_another() 
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("70000 stacks ran"), "{stdout}");
 }
+
+#[cfg_attr(
+    any(not(target_os = "linux"), corona_portable_stacks),
+    ignore = "tests the Linux stack allocator"
+)]
+#[test]
+fn a_refill_refused_a_new_slab_keeps_the_idle_stacks_it_took() {
+    // Slab stacks of 16 MiB - 4 KiB: four to a 64 MiB slab, and a refill asks for four. Two
+    // of them are given back to the allocator, idle; then the address space is capped below
+    // a new slab. The next refill takes the two idle stacks, is refused the slab it needs
+    // for the other two, and must put the two back: settling for one stack, it finds them.
+    const NAME: &str = "a_refill_refused_a_new_slab_keeps_the_idle_stacks_it_took";
+    const MIB: usize = 1 << 20;
+    if is_child(NAME) {
+        if !terabytes_reservable() {
+            println!("skipped: address space reservations are limited here");
+            return;
+        }
+        quiet_panics();
+        let size = 16 * MIB - 4096;
+        let make = || {
+            corona::Builder::new()
+                .stack_size(size)
+                .build(|| corona::stack_usage().unwrap().size())
+        };
+        let mut held: Vec<_> = (0..4).map(|_| make()).collect();
+        corona::set_stack_pool_limit(0);
+        let before = status_bytes("VmSize");
+        held.truncate(2);
+        corona::trim_stack_pool();
+        if status_bytes("VmSize") + 16 * MIB < before {
+            // Unmapped when given back: stacks with a mapping of their own (a kernel
+            // without guard advice), never idle in the allocator.
+            println!("skipped: these stacks are not slab stacks");
+            return;
+        }
+        let limit = libc::rlimit {
+            rlim_cur: (status_bytes("VmSize") + 32 * MIB) as libc::rlim_t,
+            rlim_max: libc::RLIM_INFINITY,
+        };
+        // SAFETY: `limit` is a valid `rlimit` whose soft value does not exceed the hard one.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) }, 0);
+        assert_eq!(
+            run_size(size),
+            Ok(size),
+            "an idle stack was there to run on"
+        );
+        assert_eq!(run_size(size), Ok(size), "and another one");
+        drop(held);
+        println!("ran on the idle stacks");
+        return;
+    }
+    let out = assert_child_succeeds(NAME, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("ran on the idle stacks") || stdout.contains("skipped:"),
+        "{stdout}"
+    );
+}
