@@ -269,3 +269,35 @@ fn shutdown_waits_for_a_running_job_after_an_earlier_one_left_the_worker_idle() 
         "shutdown cancelled an accepted job instead of waiting for it"
     );
 }
+
+#[test]
+fn a_cancelled_job_unwinds_inside_its_workers_runtime() {
+    // Dropping the pool cancels the waiting job on its worker, inside the worker's tokio
+    // runtime: destructors there can deregister I/O or start clean-up tasks.
+    struct SeesRuntime(Arc<AtomicUsize>);
+    impl Drop for SeesRuntime {
+        fn drop(&mut self) {
+            let inside = tokio::runtime::Handle::try_current().is_ok();
+            self.0.store(if inside { 1 } else { 2 }, Ordering::SeqCst);
+        }
+    }
+    let pool = Pool::new(1);
+    let seen = Arc::new(AtomicUsize::new(0));
+    let guard = SeesRuntime(Arc::clone(&seen));
+    let (started_tx, started_rx) = mpsc::channel();
+    let job = pool.spawn(move || {
+        let _guard = guard; // on the coroutine's stack: dropped by unwinding it
+        started_tx.send(()).unwrap();
+        co_await!(std::future::pending::<()>())
+    });
+    started_rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the job started");
+    finish_within(Duration::from_secs(20), move || drop(pool));
+    assert!(block_on_within_20s(job).unwrap_err().is_cancelled());
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "the job was unwound (1: inside the worker's runtime, 2: outside, 0: not at all)"
+    );
+}
