@@ -179,3 +179,23 @@ fn a_vectored_read_with_an_empty_buffer_first_still_reads() {
     assert_eq!(read, b"abc");
     assert_eq!(polls.load(std::sync::atomic::Ordering::Relaxed), 1);
 }
+
+#[test]
+fn an_empty_vectored_write_returns_zero_without_polling() {
+    // As std's sockets and files do; the inner writer might wait for room it does not need.
+    // Buffers that are not all empty are written.
+    use std::io::IoSlice;
+    let (io, polls) = CountsPolls::new(b"");
+    let written = futures::executor::block_on(corona::Coroutine::new(move || {
+        let mut out = BlockingFutures::new(io);
+        let empty = out
+            .write_vectored(&[IoSlice::new(&[]), IoSlice::new(&[])])
+            .unwrap();
+        let then = out
+            .write_vectored(&[IoSlice::new(&[]), IoSlice::new(b"ab")])
+            .unwrap();
+        (empty, then)
+    }));
+    assert_eq!(written, (0, 2));
+    assert_eq!(polls.load(std::sync::atomic::Ordering::Relaxed), 1);
+}
