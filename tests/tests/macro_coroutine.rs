@@ -341,9 +341,9 @@ mod lint_levels {
 
 /// Attributes on arguments work as on any function: `cfg` removes the argument, and a lint
 /// level reaches its binding in the body (without the `allow`s, the module's `deny` would
-/// reject `unused` and this file would not build).
+/// reject `unused` and this file would not build; an `expect` must be fulfilled, once).
 mod argument_attributes {
-    #![deny(unused_variables)]
+    #![deny(unused_variables, unfulfilled_lint_expectations)]
 
     #[corona::coroutine]
     pub fn cfg_removes(#[cfg(any())] removed: u32, #[cfg(not(any()))] kept: u32) -> u32 {
