@@ -119,6 +119,50 @@ fn a_job_may_drop_its_own_pool_without_deadlocking() {
         .is_cancelled());
 }
 
+#[test]
+fn a_job_that_drops_its_pool_returns_after_the_other_worker_cancelled_its_job() {
+    // Dropped inside a job, the pool cannot wait for that job's own worker, but it joins
+    // the other one: when `drop` returns there, the other worker's waiting job was
+    // unwound. (Its destructor takes a while, so that a drop that did not wait would
+    // return first.)
+    struct SlowToUnwind(Arc<AtomicUsize>);
+    impl Drop for SlowToUnwind {
+        fn drop(&mut self) {
+            thread::sleep(Duration::from_millis(200));
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let pool = Pool::new(2);
+    let handle = pool.handle();
+    let unwound = Arc::new(AtomicUsize::new(0));
+    let guard = SlowToUnwind(Arc::clone(&unwound));
+    let (started_tx, started_rx) = mpsc::channel();
+    let waiting = pool.spawn(move || {
+        let _guard = guard; // on the coroutine's stack: dropped by unwinding it
+        started_tx.send(thread::current().id()).unwrap();
+        co_await!(std::future::pending::<()>())
+    });
+    let waiting_worker = started_rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the waiting job started");
+    // The least busy worker: the other one.
+    let dropper = handle.spawn(move || {
+        let worker = thread::current().id();
+        drop(pool);
+        (worker, unwound.load(Ordering::SeqCst))
+    });
+    let (dropper_worker, unwound_at_return) = block_on_within_20s(dropper).unwrap();
+    assert_ne!(
+        dropper_worker, waiting_worker,
+        "the jobs ran on different workers"
+    );
+    assert_eq!(
+        unwound_at_return, 1,
+        "drop returned before the other worker had unwound its job"
+    );
+    assert!(block_on_within_20s(waiting).unwrap_err().is_cancelled());
+}
+
 /// Sends on its channel when dropped: with [`ON_THREAD_EXIT_SEND`], a worker's exit can be
 /// waited for without a handle to join.
 struct SendOnDrop(mpsc::Sender<()>);
