@@ -140,3 +140,39 @@ fn fallback_guards_are_reported_after_stacks_were_unmapped() {
     }
     assert_guard_fault(NAME, &[("CORONA_STACK_GUARD", "mprotect")], 44 * 1024);
 }
+
+#[cfg_attr(
+    any(not(target_os = "linux"), corona_portable_stacks),
+    ignore = "tests the Linux stack allocator and its overflow report"
+)]
+#[test]
+fn a_fault_on_the_first_byte_of_a_guard_names_its_own_stack_not_the_mapping_below() {
+    // Fallback stacks are mappings of their own, often right below one another; a frame
+    // larger than a page can touch the lowest byte of a guard page, which is also the first
+    // byte past the mapping below. The report must name the faulting stack's size, also when
+    // the mapping below took an earlier entry of the overflow handler's registry.
+    const NAME: &str =
+        "a_fault_on_the_first_byte_of_a_guard_names_its_own_stack_not_the_mapping_below";
+    const MIB: usize = 1 << 20;
+    if is_child(NAME) {
+        corona::set_stack_pool_limit(0);
+        let first = corona::Builder::new().stack_size(32 * MIB).build(|| ());
+        let faulting = corona::Builder::new().stack_size(33 * MIB).build(|| {
+            let usage = corona::stack_usage().expect("inside a coroutine");
+            let guard_start = std::hint::black_box(usage.range().start - 4096) as *mut u8;
+            eprintln!("writing below a stack of {} bytes", usage.size());
+            // SAFETY: deliberately writes into the guard page: the point of the test is
+            // that this faults and how the fault is reported.
+            unsafe { guard_start.write_volatile(1) };
+            eprintln!("the write below the stack did not fault");
+        });
+        // `first`'s stack is unmapped and its registry entry freed; the next stack, too
+        // large for the hole, is mapped below `faulting`'s and takes that entry.
+        drop(first);
+        let below = corona::Builder::new().stack_size(40 * MIB).build(|| ());
+        futures::executor::block_on(faulting);
+        drop(below);
+        return;
+    }
+    assert_guard_fault(NAME, &[("CORONA_STACK_GUARD", "mprotect")], 33 * MIB);
+}
