@@ -197,10 +197,10 @@ fn a_limit_of_zero_gives_every_stack_back_at_once() {
 }
 
 /// Runs `n` coroutines of `size` bytes at once, each waiting until all have started, to the
-/// end.
-fn live_burst(n: usize, size: usize) {
+/// end; returns how many mappings the process had while they were all alive.
+fn live_burst(n: usize, size: usize) -> usize {
     let builder = corona::Builder::new().stack_size(size);
-    corona_tests::coroutine_burst(n, builder, || 1, 1, || ());
+    corona_tests::coroutine_burst(n, builder, || 1, 1, corona_tests::mapping_count)
 }
 
 #[test]
@@ -233,7 +233,10 @@ fn stacks_with_mappings_of_their_own_are_unmapped_when_given_back() {
             let on_leaked_stack = rx.recv().unwrap();
             std::mem::forget(leaked);
 
-            live_burst(30_000, 32 * 1024);
+            // Counted at the peak, not after the burst: the pool keeps the burst's stacks
+            // for about a second after the peak, and on a loaded machine the 30,000 take
+            // longer than that to end (4 s seen), so the decay unmaps many while they do.
+            let at_peak = live_burst(30_000, 32 * 1024);
             let after_burst = corona_tests::mapping_count();
             corona::trim_stack_pool();
             let trimmed = corona_tests::mapping_count();
@@ -241,11 +244,11 @@ fn stacks_with_mappings_of_their_own_are_unmapped_when_given_back() {
             corona::trim_stack_pool();
             let emptied = corona_tests::mapping_count();
             eprintln!(
-                "mappings: {before} before, {after_burst} after the burst, {trimmed} after \
-                 trimming to {}, {emptied} after trimming to 0",
+                "mappings: {before} before, {at_peak} at the peak, {after_burst} after the \
+                 burst, {trimmed} after trimming to {}, {emptied} after trimming to 0",
                 corona::DEFAULT_STACK_POOL_LIMIT
             );
-            assert!(after_burst >= before + 60_000, "{before} -> {after_burst}");
+            assert!(at_peak >= before + 60_000, "{before} -> {at_peak}");
             // Two mappings per idle stack kept, plus one release batch and a few spare.
             let kept = 2 * (corona::DEFAULT_STACK_POOL_LIMIT + 64) + 100;
             assert!(trimmed <= before + kept, "{before} -> {trimmed}");
