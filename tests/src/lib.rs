@@ -44,8 +44,36 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// How many times longer the watchdogs ([`finish_within`], [`co_await_within`]) wait when the
+/// test runs under valgrind.
+///
+/// A watchdog catches a deadlock; its limit is not a speed requirement. Natively the limits
+/// leave a margin of 50 times or more, which memcheck (about 50 times slower) and a loaded
+/// machine use up: under four valgrind runs at once, `io_json`'s test needed 30.4 s of its 30.
+pub const VALGRIND_WATCHDOG_SCALE: u32 = 10;
+
+/// Whether this process runs under valgrind. Valgrind starts its client with its preload
+/// libraries (`vgpreload_core-*.so`) in `LD_PRELOAD`, and clears them for the processes the
+/// client starts, which do not run under it (corona's own check is the same).
+pub fn under_valgrind() -> bool {
+    static UNDER_VALGRIND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *UNDER_VALGRIND.get_or_init(|| {
+        std::env::var_os("LD_PRELOAD")
+            .is_some_and(|preload| preload.to_string_lossy().contains("/vgpreload_"))
+    })
+}
+
+/// The time a watchdog given `limit` waits: `limit`, or [`VALGRIND_WATCHDOG_SCALE`] times
+/// that under valgrind.
+pub fn watchdog_limit(limit: std::time::Duration) -> std::time::Duration {
+    match under_valgrind() {
+        true => limit * VALGRIND_WATCHDOG_SCALE,
+        false => limit,
+    }
+}
+
 /// Runs `body` on a thread of its own and fails the test (panics) if it has not finished
-/// within `limit`; a panic in `body` propagates.
+/// within `limit` ([`watchdog_limit`]: longer under valgrind); a panic in `body` propagates.
 ///
 /// A tokio timeout cannot catch code that blocks its thread: the blocked thread never gets
 /// to run the timer. A watchdog on another thread can. The stuck thread is left behind and
@@ -54,6 +82,7 @@ pub fn finish_within<T: Send + 'static>(
     limit: std::time::Duration,
     body: impl FnOnce() -> T + Send + 'static,
 ) -> T {
+    let limit = watchdog_limit(limit);
     let (done, finished) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
@@ -212,13 +241,15 @@ pub fn recurse_kib<T>(depth: u32, at_the_bottom: &mut dyn FnMut() -> T) -> T {
     out
 }
 
-/// Inside a coroutine: waits for `fut`, failing the test if it is not ready within `limit`.
-/// (For code that does not block the thread; [`finish_within`] catches that.)
+/// Inside a coroutine: waits for `fut`, failing the test if it is not ready within `limit`
+/// ([`watchdog_limit`]: longer under valgrind). (For code that does not block the thread;
+/// [`finish_within`] catches that.)
 #[track_caller]
 pub fn co_await_within<F: std::future::IntoFuture>(
     limit: std::time::Duration,
     fut: F,
 ) -> F::Output {
+    let limit = watchdog_limit(limit);
     corona::co_await!(tokio::time::timeout(limit, fut.into_future()))
         .unwrap_or_else(|_| panic!("not ready within {limit:?}: something got stuck"))
 }
