@@ -63,7 +63,12 @@ fn fill_buf_times_out_and_read_line_then_gets_the_line() {
 
 #[test]
 fn the_timeout_is_per_call_not_per_stream() {
-    run_bounded(|| {
+    const TIMEOUT: Duration = Duration::from_millis(300);
+    let took = run_bounded(|| {
+        // tokio's clock stands still while a task runs and jumps to the next timer when all
+        // wait, so each read waits exactly 100 ms. On the real clock, valgrind on a loaded
+        // machine made one wait longer than the timeout (and `read_to_end` fail).
+        tokio::time::pause();
         let (mut client, server) = tokio::io::duplex(64);
         let writer = corona::spawn_local(move || {
             for chunk in [&b"a"[..], b"b", b"c", b"d"] {
@@ -72,14 +77,18 @@ fn the_timeout_is_per_call_not_per_stream() {
             }
         });
         let mut conn = Blocking::new(server);
-        // Each read waits ~100 ms, all four ~400 ms: only a per-call timeout lets them pass.
-        conn.set_read_timeout(Some(Duration::from_millis(300)))
-            .unwrap();
+        conn.set_read_timeout(Some(TIMEOUT)).unwrap();
+        let start = tokio::time::Instant::now();
         let mut got = Vec::new();
         conn.read_to_end(&mut got).unwrap();
         assert_eq!(got, b"abcd");
         co_await!(writer).unwrap();
+        start.elapsed()
     });
+    // Each read waited 100 ms, all four longer than the timeout: only a per-call timeout
+    // lets them pass.
+    assert!(took >= Duration::from_millis(400), "{took:?}");
+    assert!(took > TIMEOUT);
 }
 
 #[test]
