@@ -497,23 +497,96 @@ enum Reader {
     Buffered(Box<dyn BufRead>),
 }
 
-fn reader(plan: &Plan, mock: MockReader) -> Reader {
+fn reader(plan: &Plan, mock: MockReader, calls: &Rc<Cell<usize>>) -> Reader {
     let capacity = plan.read_capacity;
     match (plan.flavour, plan.read_layer) {
-        (Flavour::Tokio, Layer::Bare) => Reader::Plain(Box::new(Blocking::new(mock))),
-        (Flavour::Futures, Layer::Bare) => Reader::Plain(Box::new(BlockingFutures::new(mock))),
-        (Flavour::Tokio, Layer::StdOutside) => Reader::Buffered(Box::new(
+        (Flavour::Tokio, Layer::Bare) => Reader::Plain(Box::new(Counted::new(
+            plan.seed,
+            calls,
+            Blocking::new(mock),
+        ))),
+        (Flavour::Futures, Layer::Bare) => Reader::Plain(Box::new(Counted::new(
+            plan.seed,
+            calls,
+            BlockingFutures::new(mock),
+        ))),
+        (Flavour::Tokio, Layer::StdOutside) => Reader::Buffered(Box::new(Counted::new(
+            plan.seed,
+            calls,
             BufReader::with_capacity(capacity, Blocking::new(mock)),
-        )),
-        (Flavour::Futures, Layer::StdOutside) => Reader::Buffered(Box::new(
+        ))),
+        (Flavour::Futures, Layer::StdOutside) => Reader::Buffered(Box::new(Counted::new(
+            plan.seed,
+            calls,
             BufReader::with_capacity(capacity, BlockingFutures::new(mock)),
-        )),
-        (Flavour::Tokio, Layer::AsyncInside) => Reader::Buffered(Box::new(Blocking::new(
-            tokio::io::BufReader::with_capacity(capacity, mock),
         ))),
-        (Flavour::Futures, Layer::AsyncInside) => Reader::Buffered(Box::new(BlockingFutures::new(
-            futures::io::BufReader::with_capacity(capacity, mock),
+        (Flavour::Tokio, Layer::AsyncInside) => Reader::Buffered(Box::new(Counted::new(
+            plan.seed,
+            calls,
+            Blocking::new(tokio::io::BufReader::with_capacity(capacity, mock)),
         ))),
+        (Flavour::Futures, Layer::AsyncInside) => Reader::Buffered(Box::new(Counted::new(
+            plan.seed,
+            calls,
+            BlockingFutures::new(futures::io::BufReader::with_capacity(capacity, mock)),
+        ))),
+    }
+}
+
+/// How many `read` and `fill_buf` calls one step of the plan may make: far more than any
+/// needs, few enough that a loop making no progress (a lost `consume`, say) fails quickly.
+const CALLS_PER_STEP: usize = 100_000;
+
+/// Passes reads through, counting them against a budget, so that std's loops (`read_line`,
+/// `read_to_end`, `copy`, ...) over a reader that makes no progress fail instead of spinning.
+/// Only the required methods are forwarded (and `read_vectored`), so that those loops call
+/// them through here.
+struct Counted<R> {
+    inner: R,
+    seed: u64,
+    calls_left: Rc<Cell<usize>>,
+}
+
+impl<R> Counted<R> {
+    fn new(seed: u64, calls_left: &Rc<Cell<usize>>, inner: R) -> Self {
+        Counted {
+            inner,
+            seed,
+            calls_left: calls_left.clone(),
+        }
+    }
+
+    fn spend(&self) {
+        let left = self.calls_left.get();
+        assert!(
+            left > 0,
+            "seed {}: {CALLS_PER_STEP} reads in one step: a loop that makes no progress",
+            self.seed
+        );
+        self.calls_left.set(left - 1);
+    }
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.spend();
+        self.inner.read(buf)
+    }
+
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        self.spend();
+        self.inner.read_vectored(bufs)
+    }
+}
+
+impl<R: BufRead> BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.spend();
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.inner.consume(amount);
     }
 }
 
@@ -708,8 +781,9 @@ fn io_body(
     guards: &Guards,
 ) -> usize {
     let _guard = guards.guard();
+    let calls = Rc::new(Cell::new(0));
     let mut read = ReadSide {
-        reader: reader(plan, reader_mock),
+        reader: reader(plan, reader_mock, &calls),
         data: plan.data.clone(),
         end: plan.read_end,
         pos: 0,
@@ -724,6 +798,7 @@ fn io_body(
     };
     for (i, op) in plan.ops.iter().enumerate() {
         let _guard = guards.guard();
+        calls.set(CALLS_PER_STEP);
         let ctx = format!(
             "seed {}, call {i} {} ({:?}, reader {:?}, writer {:?})",
             plan.seed,
