@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll, Wake, Waker};
 
-use corona::io::{Blocking, BlockingFutures};
+use corona::io::{Blocking, BlockingFutures, Interrupt};
 use corona::{co_await, Coroutine};
 use corona_tests::{DropCounter, Guard};
 
@@ -80,8 +80,6 @@ struct Core {
     rng: Rng,
     /// The waker of a `Pending` that the test's driver is to wake.
     later: Option<Waker>,
-    /// The last answer was a `Pending` that the driver is to wake: the caller waits on this.
-    waiting: bool,
     polls: usize,
     stats: Stats,
 }
@@ -91,7 +89,6 @@ impl Core {
         Core {
             rng: Rng(seed),
             later: None,
-            waiting: false,
             polls: 0,
             stats: Stats::default(),
         }
@@ -100,7 +97,6 @@ impl Core {
     /// Sometimes, before answering: `Pending` (woken at once, or owed) or `Interrupted`.
     fn stall<T>(&mut self, cx: &mut Context<'_>) -> Option<Poll<io::Result<T>>> {
         self.polls += 1;
-        self.waiting = false;
         match self.rng.below(10) {
             0 => {
                 self.stats.woken_at_once += 1;
@@ -110,7 +106,6 @@ impl Core {
             1 | 2 => {
                 self.stats.woken_later += 1;
                 self.later = Some(cx.waker().clone());
-                self.waiting = true;
                 Some(Poll::Pending)
             }
             3 => {
@@ -405,6 +400,11 @@ struct Plan {
     ticks: usize,
     reader_seed: u64,
     writer_seed: u64,
+    /// Attached to the reader and the writer; the test raises it while the io coroutine waits.
+    interrupt: Option<Interrupt>,
+    /// The io coroutine is inside a call: suspended there when the test is to wake it (it
+    /// waits on nothing else).
+    in_call: Cell<bool>,
 }
 
 /// Random bytes, fewer than `under`.
@@ -488,6 +488,8 @@ fn plan(seed: u64, rng: &mut Rng) -> Plan {
         ticks: rng.below(6),
         reader_seed: rng.next(),
         writer_seed: rng.next(),
+        interrupt: (rng.below(3) == 0).then(Interrupt::new),
+        in_call: Cell::new(false),
     }
 }
 
@@ -503,32 +505,32 @@ fn reader(plan: &Plan, mock: MockReader, calls: &Rc<Cell<usize>>) -> Reader {
         (Flavour::Tokio, Layer::Bare) => Reader::Plain(Box::new(Counted::new(
             plan.seed,
             calls,
-            Blocking::new(mock),
+            blocking(plan, mock),
         ))),
         (Flavour::Futures, Layer::Bare) => Reader::Plain(Box::new(Counted::new(
             plan.seed,
             calls,
-            BlockingFutures::new(mock),
+            blocking_futures(plan, mock),
         ))),
         (Flavour::Tokio, Layer::StdOutside) => Reader::Buffered(Box::new(Counted::new(
             plan.seed,
             calls,
-            BufReader::with_capacity(capacity, Blocking::new(mock)),
+            BufReader::with_capacity(capacity, blocking(plan, mock)),
         ))),
         (Flavour::Futures, Layer::StdOutside) => Reader::Buffered(Box::new(Counted::new(
             plan.seed,
             calls,
-            BufReader::with_capacity(capacity, BlockingFutures::new(mock)),
+            BufReader::with_capacity(capacity, blocking_futures(plan, mock)),
         ))),
         (Flavour::Tokio, Layer::AsyncInside) => Reader::Buffered(Box::new(Counted::new(
             plan.seed,
             calls,
-            Blocking::new(tokio::io::BufReader::with_capacity(capacity, mock)),
+            blocking(plan, tokio::io::BufReader::with_capacity(capacity, mock)),
         ))),
         (Flavour::Futures, Layer::AsyncInside) => Reader::Buffered(Box::new(Counted::new(
             plan.seed,
             calls,
-            BlockingFutures::new(futures::io::BufReader::with_capacity(capacity, mock)),
+            blocking_futures(plan, futures::io::BufReader::with_capacity(capacity, mock)),
         ))),
     }
 }
@@ -593,19 +595,21 @@ impl<R: BufRead> BufRead for Counted<R> {
 fn writer(plan: &Plan, mock: MockWriter) -> Box<dyn Write> {
     let capacity = plan.write_capacity;
     match (plan.flavour, plan.write_layer) {
-        (Flavour::Tokio, Layer::Bare) => Box::new(Blocking::new(mock)),
-        (Flavour::Futures, Layer::Bare) => Box::new(BlockingFutures::new(mock)),
+        (Flavour::Tokio, Layer::Bare) => Box::new(blocking(plan, mock)),
+        (Flavour::Futures, Layer::Bare) => Box::new(blocking_futures(plan, mock)),
         (Flavour::Tokio, Layer::StdOutside) => {
-            Box::new(BufWriter::with_capacity(capacity, Blocking::new(mock)))
+            Box::new(BufWriter::with_capacity(capacity, blocking(plan, mock)))
         }
         (Flavour::Futures, Layer::StdOutside) => Box::new(BufWriter::with_capacity(
             capacity,
-            BlockingFutures::new(mock),
+            blocking_futures(plan, mock),
         )),
-        (Flavour::Tokio, Layer::AsyncInside) => Box::new(Blocking::new(
+        (Flavour::Tokio, Layer::AsyncInside) => Box::new(blocking(
+            plan,
             tokio::io::BufWriter::with_capacity(capacity, mock),
         )),
-        (Flavour::Futures, Layer::AsyncInside) => Box::new(BlockingFutures::new(
+        (Flavour::Futures, Layer::AsyncInside) => Box::new(blocking_futures(
+            plan,
             futures::io::BufWriter::with_capacity(capacity, mock),
         )),
     }
@@ -686,6 +690,19 @@ impl ReadSide {
     }
 }
 
+/// A `Blocking` with the plan's interrupt, if any.
+fn blocking<T>(plan: &Plan, inner: T) -> Blocking<T> {
+    let mut blocking = Blocking::new(inner);
+    blocking.set_interrupt(plan.interrupt.clone());
+    blocking
+}
+
+fn blocking_futures<T>(plan: &Plan, inner: T) -> BlockingFutures<T> {
+    let mut blocking = BlockingFutures::new(inner);
+    blocking.set_interrupt(plan.interrupt.clone());
+    blocking
+}
+
 /// The writer as the caller sees it, and what the mock must have received.
 struct WriteSide {
     writer: Box<dyn Write>,
@@ -715,6 +732,24 @@ impl WriteSide {
                 self.sent.len()
             );
         }
+    }
+
+    /// A call that loops (`write_all`, `copy`) returned the interrupt's `WouldBlock` part
+    /// way through `in_flight`: a bare writer says how far it got; behind a buffer, that is
+    /// unknown and this writer is not used again.
+    fn resync(&mut self, ctx: &str, in_flight: &[u8]) {
+        if self.buffered {
+            self.failed = true;
+            return;
+        }
+        let accepted = self.mock.0.borrow().accepted.clone();
+        let mut could = self.sent.clone();
+        could.extend_from_slice(in_flight);
+        assert!(
+            accepted.starts_with(&self.sent) && could.starts_with(&accepted),
+            "{ctx}: WouldBlock, and the writer got bytes that were not sent"
+        );
+        self.sent = accepted;
     }
 
     fn sent(&mut self, ctx: &str, bytes: &[u8]) {
@@ -757,6 +792,19 @@ impl WriteSide {
         );
         self.failed = true;
     }
+}
+
+/// Whether `err` is the `WouldBlock` of the raised interrupt; lowers it for the next call.
+fn raised(ctx: &str, err: &io::Error, interrupt: Option<&Interrupt>) -> bool {
+    if err.kind() != ErrorKind::WouldBlock {
+        return false;
+    }
+    let interrupt = interrupt.unwrap_or_else(|| panic!("{ctx}: WouldBlock with no interrupt"));
+    assert!(
+        interrupt.clear(),
+        "{ctx}: WouldBlock, the interrupt not raised"
+    );
+    true
 }
 
 /// Guards that count how many were made.
@@ -807,12 +855,22 @@ fn io_body(
             plan.read_layer,
             plan.write_layer
         );
-        run_op(op, &ctx, &mut read, &mut write);
+        plan.in_call.set(true);
+        run_op(op, &ctx, &mut read, &mut write, plan.interrupt.as_ref());
+        plan.in_call.set(false);
     }
     plan.ops.len()
 }
 
-fn run_op(op: &Op, ctx: &str, read: &mut ReadSide, write: &mut WriteSide) {
+fn run_op(
+    op: &Op,
+    ctx: &str,
+    read: &mut ReadSide,
+    write: &mut WriteSide,
+    interrupt: Option<&Interrupt>,
+) {
+    // The interrupt's `WouldBlock` (lowered again here): what moved is known for some calls.
+    let would_block = |err: &io::Error| raised(ctx, err, interrupt);
     let reading = matches!(
         op,
         Op::Read(_)
@@ -837,6 +895,7 @@ fn run_op(op: &Op, ctx: &str, read: &mut ReadSide, write: &mut WriteSide) {
                     read.check_end(ctx, n, *len);
                     read.receive(ctx, &buf[..n]);
                 }
+                Err(err) if would_block(&err) => {}
                 Err(err) => read.expect_failure(ctx, &err),
             }
         }
@@ -852,6 +911,7 @@ fn run_op(op: &Op, ctx: &str, read: &mut ReadSide, write: &mut WriteSide) {
                     x.extend_from_slice(&y);
                     read.receive(ctx, &x[..n]);
                 }
+                Err(err) if would_block(&err) => {}
                 Err(err) => read.expect_failure(ctx, &err),
             }
         }
@@ -859,6 +919,7 @@ fn run_op(op: &Op, ctx: &str, read: &mut ReadSide, write: &mut WriteSide) {
             let mut buf = vec![0; *len];
             match read.read().read_exact(&mut buf) {
                 Ok(()) => read.receive(ctx, &buf),
+                Err(err) if would_block(&err) => read.lost = true, // what it read is unspecified
                 Err(err) => {
                     let left = read.data.len() - read.pos;
                     assert!(*len > left, "{ctx}: failed with {left} bytes left: {err}");
@@ -880,6 +941,7 @@ fn run_op(op: &Op, ctx: &str, read: &mut ReadSide, write: &mut WriteSide) {
                     assert_eq!(n, got.len(), "{ctx}");
                     assert!(read.at_eof(), "{ctx}: Ok before the end");
                 }
+                Err(err) if would_block(&err) => {}
                 Err(err) => read.expect_failure(ctx, &err),
             }
         }
@@ -894,6 +956,7 @@ fn run_op(op: &Op, ctx: &str, read: &mut ReadSide, write: &mut WriteSide) {
                         assert!(read.at_eof(), "{ctx}: a line cut short before the end");
                     }
                 }
+                Err(err) if would_block(&err) => {}
                 Err(err) => {
                     assert!(!line.contains('\n'), "{ctx}: a whole line and {err}");
                     read.expect_failure(ctx, &err);
@@ -910,6 +973,10 @@ fn run_op(op: &Op, ctx: &str, read: &mut ReadSide, write: &mut WriteSide) {
                         } else {
                             assert!(read.at_eof(), "{ctx}: a last line before the end");
                         }
+                    }
+                    Err(err) if would_block(&err) => {
+                        read.lost = true; // with the line it was reading
+                        break;
                     }
                     Err(err) => {
                         // The bytes of the line it was reading are dropped with it: they
@@ -938,9 +1005,12 @@ fn run_op(op: &Op, ctx: &str, read: &mut ReadSide, write: &mut WriteSide) {
                         "{ctx}: the unconsumed bytes did not come again"
                     );
                 } else if let Err(err) = again {
-                    read.expect_failure(ctx, &err);
+                    if !would_block(&err) {
+                        read.expect_failure(ctx, &err);
+                    }
                 }
             }
+            Err(err) if would_block(&err) => {}
             Err(err) => read.expect_failure(ctx, &err),
         },
         Op::Copy => {
@@ -952,6 +1022,10 @@ fn run_op(op: &Op, ctx: &str, read: &mut ReadSide, write: &mut WriteSide) {
                     read.pos = read.data.len();
                     assert!(read.at_eof(), "{ctx}: Ok before the end");
                     write.sent(ctx, &rest);
+                }
+                Err(err) if would_block(&err) => {
+                    read.lost = true;
+                    write.resync(ctx, &rest);
                 }
                 Err(err) if READ_FAILURES.contains(&err.kind()) => {
                     read.pos = read.data.len();
@@ -969,10 +1043,12 @@ fn run_op(op: &Op, ctx: &str, read: &mut ReadSide, write: &mut WriteSide) {
                 write.check_written(ctx, n, bytes.len());
                 write.sent(ctx, &bytes[..n]);
             }
+            Err(err) if would_block(&err) => {}
             Err(err) => write.expect_failure(ctx, &err, bytes),
         },
         Op::WriteAll(bytes) => match write.writer.write_all(bytes) {
             Ok(()) => write.sent(ctx, bytes),
+            Err(err) if would_block(&err) => write.resync(ctx, bytes),
             Err(err) => write.expect_failure(ctx, &err, bytes),
         },
         Op::WriteVectored(parts) => {
@@ -983,6 +1059,7 @@ fn run_op(op: &Op, ctx: &str, read: &mut ReadSide, write: &mut WriteSide) {
                     write.check_written(ctx, n, all.len());
                     write.sent(ctx, &all[..n]);
                 }
+                Err(err) if would_block(&err) => {}
                 Err(err) => write.expect_failure(ctx, &err, &all),
             }
         }
@@ -1002,6 +1079,7 @@ fn run_op(op: &Op, ctx: &str, read: &mut ReadSide, write: &mut WriteSide) {
                         write.sent.len()
                     );
                 }
+                Err(err) if would_block(&err) => {}
                 Err(err) => write.expect_failure(ctx, &err, &[]),
             }
         }
@@ -1077,6 +1155,7 @@ struct Stats {
     /// Times the ticker advanced while the io coroutine waited on a mock.
     ticks_while_io_waited: usize,
     cancelled_while_io_waited: usize,
+    interrupts_raised: usize,
 }
 
 impl Stats {
@@ -1087,6 +1166,7 @@ impl Stats {
         self.interrupted += other.interrupted;
         self.ticks_while_io_waited += other.ticks_while_io_waited;
         self.cancelled_while_io_waited += other.cancelled_while_io_waited;
+        self.interrupts_raised += other.interrupts_raised;
     }
 }
 
@@ -1148,7 +1228,7 @@ fn run_case(seed: u64, cancel_after: Option<usize>) -> Stats {
         }
     };
 
-    let io_waits = || reader.0.borrow().core.waiting || writer.0.borrow().core.waiting;
+    let io_waits = || plan.in_call.get();
     let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
     let waker = Waker::from(wakes.clone());
     let mut cx = Context::from_waker(&waker);
@@ -1170,6 +1250,9 @@ fn run_case(seed: u64, cancel_after: Option<usize>) -> Stats {
             ];
             owed.into_iter().flatten().for_each(Waker::wake);
             open(&gate);
+            if let Some(interrupt) = &plan.interrupt {
+                interrupt.interrupt();
+            }
             break;
         }
         wakes.0.store(0, Ordering::Relaxed);
@@ -1189,6 +1272,11 @@ fn run_case(seed: u64, cancel_after: Option<usize>) -> Stats {
         }
         // Poll again only once woken: pay a wake owed until one comes.
         while wakes.0.load(Ordering::Relaxed) == 0 {
+            let raised = plan.interrupt.as_ref().is_some_and(Interrupt::is_raised);
+            assert!(
+                !(raised && io_waits()),
+                "seed {seed}: the io coroutine waits while its interrupt is raised"
+            );
             let mut owed = Vec::new();
             if reader.0.borrow().core.later.is_some() {
                 owed.push(0);
@@ -1199,6 +1287,9 @@ fn run_case(seed: u64, cancel_after: Option<usize>) -> Stats {
             if gate.borrow().waited_on() {
                 owed.push(2);
             }
+            if plan.interrupt.is_some() && io_waits() {
+                owed.push(3);
+            }
             assert!(
                 !owed.is_empty(),
                 "seed {seed}: pending after {} polls, nothing woke it and no mock or gate owes \
@@ -1208,6 +1299,17 @@ fn run_case(seed: u64, cancel_after: Option<usize>) -> Stats {
             let waker = match rng.pick(&owed) {
                 0 => wake_later(&mut reader.0.borrow_mut().core),
                 1 => wake_later(&mut writer.0.borrow_mut().core),
+                3 => {
+                    stats.interrupts_raised += 1;
+                    plan.interrupt.as_ref().unwrap().interrupt();
+                    assert_ne!(
+                        wakes.0.load(Ordering::Relaxed),
+                        0,
+                        "seed {seed}: raising the interrupt did not wake the io coroutine \
+                         waiting on a mock"
+                    );
+                    None
+                }
                 _ => {
                     if io_waits() {
                         stats.ticks_while_io_waited += 1;
@@ -1242,6 +1344,7 @@ fn run_case(seed: u64, cancel_after: Option<usize>) -> Stats {
             polls: 0,
             ticks_while_io_waited: 0,
             cancelled_while_io_waited: 0,
+            interrupts_raised: 0,
             ..*core
         });
     }
@@ -1267,7 +1370,7 @@ fn cases(default: u64) -> u64 {
 fn random_std_io_over_mock_async_io_delivers_every_byte_end_and_error() {
     let base = base_seed();
     let mut stats = Stats::default();
-    for i in 0..cases(400) {
+    for i in 0..cases(1000) {
         stats.add(run_case(base + i, None));
     }
     println!("{stats:?}");
@@ -1277,13 +1380,14 @@ fn random_std_io_over_mock_async_io_delivers_every_byte_end_and_error() {
     assert!(stats.woken_later > 100, "{stats:?}");
     assert!(stats.interrupted > 100, "{stats:?}");
     assert!(stats.ticks_while_io_waited > 20, "{stats:?}");
+    assert!(stats.interrupts_raised > 20, "{stats:?}");
 }
 
 #[test]
 fn random_std_io_dropped_part_way_drops_every_guard_once() {
     let base = base_seed();
     let mut stats = Stats::default();
-    for i in 0..cases(400) / 2 {
+    for i in 0..cases(1000) / 2 {
         let seed = base + 1_000_000 + i;
         let polls = run_case(seed, None).polls;
         stats.add(run_case(seed, Some(Rng(seed).below(polls))));
