@@ -80,23 +80,24 @@ struct Core {
     rng: Rng,
     /// The waker of a `Pending` that the test's driver is to wake.
     later: Option<Waker>,
-    polls: usize,
+    /// Polls of both mocks of the case.
+    polls: Rc<Cell<usize>>,
     stats: Stats,
 }
 
 impl Core {
-    fn new(seed: u64) -> Self {
+    fn new(seed: u64, polls: &Rc<Cell<usize>>) -> Self {
         Core {
             rng: Rng(seed),
             later: None,
-            polls: 0,
+            polls: polls.clone(),
             stats: Stats::default(),
         }
     }
 
     /// Sometimes, before answering: `Pending` (woken at once, or owed) or `Interrupted`.
     fn stall<T>(&mut self, cx: &mut Context<'_>) -> Option<Poll<io::Result<T>>> {
-        self.polls += 1;
+        self.polls.set(self.polls.get() + 1);
         match self.rng.below(10) {
             0 => {
                 self.stats.woken_at_once += 1;
@@ -405,6 +406,9 @@ struct Plan {
     /// The io coroutine is inside a call: suspended there when the test is to wake it (it
     /// waits on nothing else).
     in_call: Cell<bool>,
+    /// Polls of both mocks, and their number when the test last raised the interrupt.
+    mock_polls: Rc<Cell<usize>>,
+    polls_at_raise: Cell<usize>,
 }
 
 /// Random bytes, fewer than `under`.
@@ -490,6 +494,8 @@ fn plan(seed: u64, rng: &mut Rng) -> Plan {
         writer_seed: rng.next(),
         interrupt: (rng.below(3) == 0).then(Interrupt::new),
         in_call: Cell::new(false),
+        mock_polls: Rc::default(),
+        polls_at_raise: Cell::new(0),
     }
 }
 
@@ -795,14 +801,20 @@ impl WriteSide {
 }
 
 /// Whether `err` is the `WouldBlock` of the raised interrupt; lowers it for the next call.
-fn raised(ctx: &str, err: &io::Error, interrupt: Option<&Interrupt>) -> bool {
+fn raised(ctx: &str, err: &io::Error, plan: &Plan) -> bool {
     if err.kind() != ErrorKind::WouldBlock {
         return false;
     }
+    let interrupt = plan.interrupt.as_ref();
     let interrupt = interrupt.unwrap_or_else(|| panic!("{ctx}: WouldBlock with no interrupt"));
     assert!(
         interrupt.clear(),
         "{ctx}: WouldBlock, the interrupt not raised"
+    );
+    // A call polls first and looks at the interrupt only when it would wait.
+    assert!(
+        plan.mock_polls.get() > plan.polls_at_raise.get(),
+        "{ctx}: WouldBlock without polling the mock since the interrupt was raised"
     );
     true
 }
@@ -856,21 +868,15 @@ fn io_body(
             plan.write_layer
         );
         plan.in_call.set(true);
-        run_op(op, &ctx, &mut read, &mut write, plan.interrupt.as_ref());
+        run_op(op, &ctx, &mut read, &mut write, plan);
         plan.in_call.set(false);
     }
     plan.ops.len()
 }
 
-fn run_op(
-    op: &Op,
-    ctx: &str,
-    read: &mut ReadSide,
-    write: &mut WriteSide,
-    interrupt: Option<&Interrupt>,
-) {
+fn run_op(op: &Op, ctx: &str, read: &mut ReadSide, write: &mut WriteSide, plan: &Plan) {
     // The interrupt's `WouldBlock` (lowered again here): what moved is known for some calls.
-    let would_block = |err: &io::Error| raised(ctx, err, interrupt);
+    let would_block = |err: &io::Error| raised(ctx, err, plan);
     let reading = matches!(
         op,
         Op::Read(_)
@@ -1175,14 +1181,14 @@ fn run_case(seed: u64, cancel_after: Option<usize>) -> Stats {
     let mut rng = Rng(seed);
     let plan = Rc::new(plan(seed, &mut rng));
     let reader = MockReader(Rc::new(RefCell::new(ReadState {
-        core: Core::new(plan.reader_seed),
+        core: Core::new(plan.reader_seed, &plan.mock_polls),
         data: plan.data.clone(),
         pos: 0,
         end: plan.read_end,
         max_chunk: plan.read_chunk,
     })));
     let writer = MockWriter(Rc::new(RefCell::new(WriteState {
-        core: Core::new(plan.writer_seed),
+        core: Core::new(plan.writer_seed, &plan.mock_polls),
         accepted: Vec::new(),
         limit: plan.write_limit,
         end: plan.write_end,
@@ -1239,10 +1245,13 @@ fn run_case(seed: u64, cancel_after: Option<usize>) -> Stats {
             if io_waits() {
                 stats.cancelled_while_io_waited += 1;
             }
-            let polled = (reader.0.borrow().core.polls, writer.0.borrow().core.polls);
+            let polled = plan.mock_polls.get();
             drop(case);
-            let after = (reader.0.borrow().core.polls, writer.0.borrow().core.polls);
-            assert_eq!(polled, after, "seed {seed}: the drop polled a mock");
+            assert_eq!(
+                plan.mock_polls.get(),
+                polled,
+                "seed {seed}: the drop polled a mock"
+            );
             // The wakes still owed, into coroutines that are gone.
             let owed = [
                 wake_later(&mut reader.0.borrow_mut().core),
@@ -1301,6 +1310,7 @@ fn run_case(seed: u64, cancel_after: Option<usize>) -> Stats {
                 1 => wake_later(&mut writer.0.borrow_mut().core),
                 3 => {
                     stats.interrupts_raised += 1;
+                    plan.polls_at_raise.set(plan.mock_polls.get());
                     plan.interrupt.as_ref().unwrap().interrupt();
                     assert_ne!(
                         wakes.0.load(Ordering::Relaxed),
