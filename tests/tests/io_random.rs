@@ -24,15 +24,16 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::io::{self, BufRead, BufReader, BufWriter, ErrorKind, IoSlice, IoSliceMut, Read, Write};
 use std::ops::Range;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 use std::task::{ready, Context, Poll, Wake, Waker};
 
 use corona::io::{Blocking, BlockingFutures, Interrupt};
 use corona::{co_await, Coroutine};
-use corona_tests::{DropCounter, Guard};
+use corona_tests::{panic_message, DropCounter, Guard};
 
 /// SplitMix64: a tiny, well-mixed, seedable generator.
 struct Rng(u64);
@@ -398,6 +399,8 @@ struct Plan {
     write_chunk: usize,
     vectored: bool,
     ops: Vec<Op>,
+    /// The io coroutine panics after this call, with its writer still there.
+    panic_after: Option<usize>,
     ticks: usize,
     reader_seed: u64,
     writer_seed: u64,
@@ -463,6 +466,10 @@ fn plan(seed: u64, rng: &mut Rng) -> Plan {
         })
         .collect();
     ops.push(Op::Flush); // what the writer was told it got must arrive
+    let panic_after = match rng.below(8) {
+        0 => Some(rng.below(ops.len())),
+        _ => None,
+    };
     Plan {
         seed,
         flavour: rng.pick(&[Flavour::Tokio, Flavour::Futures]),
@@ -491,6 +498,7 @@ fn plan(seed: u64, rng: &mut Rng) -> Plan {
         write_chunk: chunk(rng),
         vectored: rng.below(2) == 0,
         ops,
+        panic_after,
         ticks: rng.below(6),
         reader_seed: rng.next(),
         writer_seed: rng.next(),
@@ -891,8 +899,33 @@ fn io_body(
         plan.in_call.set(true);
         run_op(op, &ctx, &mut read, &mut write, plan);
         plan.in_call.set(false);
+        if plan.panic_after == Some(i) {
+            panic!("{}", planned_panic(plan.seed));
+        }
     }
     plan.ops.len()
+}
+
+const PLANNED_PANIC: &str = "the planned panic of the io coroutine";
+
+fn planned_panic(seed: u64) -> String {
+    format!("seed {seed}: {PLANNED_PANIC}")
+}
+
+/// Keeps the planned panics out of the output (other panics are printed as usual).
+fn quiet_planned_panics() {
+    static QUIET: Once = Once::new();
+    QUIET.call_once(|| {
+        let print = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !info
+                .payload_as_str()
+                .is_some_and(|m| m.ends_with(PLANNED_PANIC))
+            {
+                print(info);
+            }
+        }));
+    });
 }
 
 fn run_op(op: &Op, ctx: &str, read: &mut ReadSide, write: &mut WriteSide, plan: &Plan) {
@@ -1183,6 +1216,7 @@ struct Stats {
     ticks_while_io_waited: usize,
     cancelled_while_io_waited: usize,
     interrupts_raised: usize,
+    panics: usize,
 }
 
 impl Stats {
@@ -1194,6 +1228,7 @@ impl Stats {
         self.ticks_while_io_waited += other.ticks_while_io_waited;
         self.cancelled_while_io_waited += other.cancelled_while_io_waited;
         self.interrupts_raised += other.interrupts_raised;
+        self.panics += other.panics;
     }
 }
 
@@ -1295,7 +1330,25 @@ fn run_case(seed: u64, cancel_after: Option<usize>) -> Stats {
         }
         wakes.0.store(0, Ordering::Relaxed);
         stats.polls += 1;
-        let ready = case.as_mut().poll(&mut cx);
+        let ready = match catch_unwind(AssertUnwindSafe(|| case.as_mut().poll(&mut cx))) {
+            Ok(ready) => ready,
+            Err(payload) => {
+                assert_eq!(
+                    panic_message(&*payload),
+                    planned_panic(seed),
+                    "seed {seed}: a panic"
+                );
+                assert_eq!(
+                    plan.unwound.get(),
+                    Some(true),
+                    "seed {seed}: a flush while the io coroutine unwound from its panic did not \
+                     fail at once with Unwinding"
+                );
+                stats.panics += 1;
+                drop(case); // cancels the ticker, if still there
+                break;
+            }
+        };
         if let Some(due) = tick_due.take() {
             assert_eq!(
                 gate.borrow().ticks,
@@ -1384,6 +1437,7 @@ fn run_case(seed: u64, cancel_after: Option<usize>) -> Stats {
             ticks_while_io_waited: 0,
             cancelled_while_io_waited: 0,
             interrupts_raised: 0,
+            panics: 0,
             ..*core
         });
     }
@@ -1407,6 +1461,7 @@ fn cases(default: u64) -> u64 {
 
 #[test]
 fn random_std_io_over_mock_async_io_delivers_every_byte_end_and_error() {
+    quiet_planned_panics();
     let base = base_seed();
     let mut stats = Stats::default();
     for i in 0..cases(1000) {
@@ -1420,10 +1475,12 @@ fn random_std_io_over_mock_async_io_delivers_every_byte_end_and_error() {
     assert!(stats.interrupted > 100, "{stats:?}");
     assert!(stats.ticks_while_io_waited > 20, "{stats:?}");
     assert!(stats.interrupts_raised > 20, "{stats:?}");
+    assert!(stats.panics > 20, "{stats:?}");
 }
 
 #[test]
 fn random_std_io_dropped_part_way_drops_every_guard_once() {
+    quiet_planned_panics();
     let base = base_seed();
     let mut stats = Stats::default();
     for i in 0..cases(1000) / 2 {
