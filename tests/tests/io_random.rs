@@ -30,10 +30,12 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::task::{ready, Context, Poll, Wake, Waker};
+use std::time::Duration;
 
 use corona::io::{Blocking, BlockingFutures, Interrupt};
 use corona::{co_await, Coroutine};
 use corona_tests::{panic_message, DropCounter, Guard};
+use tokio::runtime::Runtime;
 
 /// SplitMix64: a tiny, well-mixed, seedable generator.
 struct Rng(u64);
@@ -60,6 +62,9 @@ impl Rng {
         items[self.below(items.len())]
     }
 }
+
+/// The read and write timeout of the cases that have one.
+const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The planned failures. Readers and writers fail with different kinds, so that an error out
 /// of `std::io::copy` says whose it is.
@@ -412,6 +417,13 @@ struct Plan {
     /// Polls of both mocks, and their number when the test last raised the interrupt.
     mock_polls: Rc<Cell<usize>>,
     polls_at_raise: Cell<usize>,
+    /// Their number when the test last advanced the clock.
+    polls_at_advance: Cell<usize>,
+    /// The read and the write timeout (tokio only; the test's clock moves only when it
+    /// advances it), when the step began, and how many calls timed out.
+    timeout: Option<Duration>,
+    call_started: Cell<Option<tokio::time::Instant>>,
+    timeouts: Cell<usize>,
     /// What the writer saw when the io coroutine was dropped (see `WriteSide`'s `Drop`).
     unwound: Rc<Cell<Option<bool>>>,
 }
@@ -466,13 +478,14 @@ fn plan(seed: u64, rng: &mut Rng) -> Plan {
         })
         .collect();
     ops.push(Op::Flush); // what the writer was told it got must arrive
+    let flavour = rng.pick(&[Flavour::Tokio, Flavour::Futures]);
     let panic_after = match rng.below(8) {
         0 => Some(rng.below(ops.len())),
         _ => None,
     };
     Plan {
         seed,
-        flavour: rng.pick(&[Flavour::Tokio, Flavour::Futures]),
+        flavour,
         shape: rng.pick(&[Shape::Join, Shape::ScopeIoInBody, Shape::ScopeIoInChild]),
         data,
         read_end: if rng.below(2) == 0 {
@@ -504,8 +517,12 @@ fn plan(seed: u64, rng: &mut Rng) -> Plan {
         writer_seed: rng.next(),
         interrupt: (rng.below(3) == 0).then(Interrupt::new),
         in_call: Cell::new(false),
+        timeout: (flavour == Flavour::Tokio && rng.below(3) == 0).then_some(TIMEOUT),
+        call_started: Cell::new(None),
+        timeouts: Cell::new(0),
         mock_polls: Rc::default(),
         polls_at_raise: Cell::new(0),
+        polls_at_advance: Cell::new(0),
         unwound: Rc::default(),
     }
 }
@@ -711,6 +728,8 @@ impl ReadSide {
 fn blocking<T>(plan: &Plan, inner: T) -> Blocking<T> {
     let mut blocking = Blocking::new(inner);
     blocking.set_interrupt(plan.interrupt.clone());
+    blocking.set_read_timeout(plan.timeout).unwrap();
+    blocking.set_write_timeout(plan.timeout).unwrap();
     blocking
 }
 
@@ -828,8 +847,28 @@ impl WriteSide {
     }
 }
 
-/// Whether `err` is the `WouldBlock` of the raised interrupt; lowers it for the next call.
-fn raised(ctx: &str, err: &io::Error, plan: &Plan) -> bool {
+/// Whether `err` says the call was cut short, having transferred nothing: the `WouldBlock`
+/// of the raised interrupt (lowered here for the next call), or a timeout's `TimedOut`.
+fn cut_short(ctx: &str, err: &io::Error, plan: &Plan) -> bool {
+    if err.kind() == ErrorKind::TimedOut {
+        let timeout = plan
+            .timeout
+            .unwrap_or_else(|| panic!("{ctx}: TimedOut, no timeout"));
+        let started = plan.call_started.get().expect("set before each call");
+        // Its clock started at its first wait, inside this step.
+        assert!(
+            started.elapsed() >= timeout,
+            "{ctx}: TimedOut {:?} into the step",
+            started.elapsed()
+        );
+        // A call polls first and looks at its timer only when it would wait.
+        assert!(
+            plan.mock_polls.get() > plan.polls_at_advance.get(),
+            "{ctx}: TimedOut without polling the mock since the clock moved"
+        );
+        plan.timeouts.set(plan.timeouts.get() + 1);
+        return true;
+    }
     if err.kind() != ErrorKind::WouldBlock {
         return false;
     }
@@ -897,6 +936,7 @@ fn io_body(
             plan.write_layer
         );
         plan.in_call.set(true);
+        plan.call_started.set(Some(tokio::time::Instant::now()));
         run_op(op, &ctx, &mut read, &mut write, plan);
         plan.in_call.set(false);
         if plan.panic_after == Some(i) {
@@ -929,8 +969,8 @@ fn quiet_planned_panics() {
 }
 
 fn run_op(op: &Op, ctx: &str, read: &mut ReadSide, write: &mut WriteSide, plan: &Plan) {
-    // The interrupt's `WouldBlock` (lowered again here): what moved is known for some calls.
-    let would_block = |err: &io::Error| raised(ctx, err, plan);
+    // The interrupt's `WouldBlock` or a `TimedOut`: what moved is known for some calls.
+    let would_block = |err: &io::Error| cut_short(ctx, err, plan);
     let reading = matches!(
         op,
         Op::Read(_)
@@ -1217,6 +1257,7 @@ struct Stats {
     cancelled_while_io_waited: usize,
     interrupts_raised: usize,
     panics: usize,
+    timeouts: usize,
 }
 
 impl Stats {
@@ -1229,11 +1270,15 @@ impl Stats {
         self.cancelled_while_io_waited += other.cancelled_while_io_waited;
         self.interrupts_raised += other.interrupts_raised;
         self.panics += other.panics;
+        self.timeouts += other.timeouts;
     }
 }
 
 /// Runs one case; drops it after `cancel_after` polls if given.
-fn run_case(seed: u64, cancel_after: Option<usize>) -> Stats {
+fn run_case(runtime: &Runtime, seed: u64, cancel_after: Option<usize>) -> Stats {
+    // The timers of the timeouts are this runtime's, its clock paused: it moves only when the
+    // driver advances it.
+    let _runtime = runtime.enter();
     let mut rng = Rng(seed);
     let plan = Rc::new(plan(seed, &mut rng));
     let reader = MockReader(Rc::new(RefCell::new(ReadState {
@@ -1326,6 +1371,7 @@ fn run_case(seed: u64, cancel_after: Option<usize>) -> Stats {
             if let Some(interrupt) = &plan.interrupt {
                 interrupt.interrupt();
             }
+            runtime.block_on(tokio::time::advance(2 * TIMEOUT)); // timers are gone too
             break;
         }
         wakes.0.store(0, Ordering::Relaxed);
@@ -1381,6 +1427,9 @@ fn run_case(seed: u64, cancel_after: Option<usize>) -> Stats {
             if plan.interrupt.is_some() && io_waits() {
                 owed.push(3);
             }
+            if plan.timeout.is_some() && io_waits() {
+                owed.push(4);
+            }
             assert!(
                 !owed.is_empty(),
                 "seed {seed}: pending after {} polls, nothing woke it and no mock or gate owes \
@@ -1390,6 +1439,26 @@ fn run_case(seed: u64, cancel_after: Option<usize>) -> Stats {
             let waker = match rng.pick(&owed) {
                 0 => wake_later(&mut reader.0.borrow_mut().core),
                 1 => wake_later(&mut writer.0.borrow_mut().core),
+                4 => {
+                    // Half the timeout, or past it: the call's clock started no later than
+                    // the mock's `Pending` it waits on, so past it its timer must fire.
+                    let past = rng.below(2) == 0;
+                    let step = if past {
+                        TIMEOUT + Duration::from_millis(1)
+                    } else {
+                        TIMEOUT / 2
+                    };
+                    plan.polls_at_advance.set(plan.mock_polls.get());
+                    runtime.block_on(tokio::time::advance(step));
+                    if past {
+                        assert_ne!(
+                            wakes.0.load(Ordering::Relaxed),
+                            0,
+                            "seed {seed}: the timeout passed and did not wake the io coroutine"
+                        );
+                    }
+                    None
+                }
                 3 => {
                     stats.interrupts_raised += 1;
                     plan.polls_at_raise.set(plan.mock_polls.get());
@@ -1438,10 +1507,20 @@ fn run_case(seed: u64, cancel_after: Option<usize>) -> Stats {
             cancelled_while_io_waited: 0,
             interrupts_raised: 0,
             panics: 0,
+            timeouts: 0,
             ..*core
         });
     }
+    stats.timeouts = plan.timeouts.get();
     stats
+}
+
+fn paused_runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap()
 }
 
 fn base_seed() -> u64 {
@@ -1462,10 +1541,11 @@ fn cases(default: u64) -> u64 {
 #[test]
 fn random_std_io_over_mock_async_io_delivers_every_byte_end_and_error() {
     quiet_planned_panics();
+    let runtime = paused_runtime();
     let base = base_seed();
     let mut stats = Stats::default();
     for i in 0..cases(1000) {
-        stats.add(run_case(base + i, None));
+        stats.add(run_case(&runtime, base + i, None));
     }
     println!("{stats:?}");
     // Not vacuous: the mocks made the calls wait, both ways, and be interrupted, and the
@@ -1476,17 +1556,19 @@ fn random_std_io_over_mock_async_io_delivers_every_byte_end_and_error() {
     assert!(stats.ticks_while_io_waited > 20, "{stats:?}");
     assert!(stats.interrupts_raised > 20, "{stats:?}");
     assert!(stats.panics > 20, "{stats:?}");
+    assert!(stats.timeouts > 20, "{stats:?}");
 }
 
 #[test]
 fn random_std_io_dropped_part_way_drops_every_guard_once() {
     quiet_planned_panics();
+    let runtime = paused_runtime();
     let base = base_seed();
     let mut stats = Stats::default();
     for i in 0..cases(1000) / 2 {
         let seed = base + 1_000_000 + i;
-        let polls = run_case(seed, None).polls;
-        stats.add(run_case(seed, Some(Rng(seed).below(polls))));
+        let polls = run_case(&runtime, seed, None).polls;
+        stats.add(run_case(&runtime, seed, Some(Rng(seed).below(polls))));
     }
     println!("{stats:?}");
     assert!(stats.cancelled_while_io_waited > 100, "{stats:?}");
