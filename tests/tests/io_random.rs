@@ -12,13 +12,16 @@
 //! The test is the executor: it polls only after a wake, so a lost wake shows up as a stall.
 //! A second coroutine (joined beside the first, or its sibling in a `corona::scope`) waits on
 //! a gate the test opens, and must advance as soon as it is opened, also while the first
-//! waits on a mock. Some cases are dropped part way (the io coroutine waiting inside a read or
-//! write): every guard is dropped once, no stack is lost, the drop polls no mock, and the
-//! wakes the mocks still owe are harmless.
+//! waits on a mock. While the io coroutine waits, the test may also raise an attached
+//! `Interrupt` (the call must poll, then return `WouldBlock`) or, for some tokio cases, move a
+//! paused clock past their read and write timeouts (the timer must wake it; `TimedOut` only
+//! after the timeout, having polled first). Some io coroutines panic part way, and some cases
+//! are dropped part way (the io coroutine waiting inside a read or write): a flush while it
+//! unwinds fails at once with `Unwinding`, every guard is dropped once, no stack is lost, the
+//! drop polls no mock, and the wakes the mocks and timers still owe are harmless.
 //!
 //! Deterministic: a seeded generator plans each case, and all polling happens on this thread.
-//! `CORONA_IO_SEED=<n>` runs other seeds, `CORONA_IO_CASES=<n>` another number of cases
-//! (fewer under valgrind, for example).
+//! `CORONA_IO_SEED=<n>` runs other seeds, `CORONA_IO_CASES=<n>` another number of cases.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -88,17 +91,27 @@ struct Core {
     later: Option<Waker>,
     /// Polls of both mocks of the case.
     polls: Rc<Cell<usize>>,
+    /// When a mock of the case first answered `Pending` in the current step.
+    first_wait: Rc<Cell<Option<tokio::time::Instant>>>,
     stats: Stats,
 }
 
 impl Core {
-    fn new(seed: u64, polls: &Rc<Cell<usize>>) -> Self {
+    fn new(seed: u64, plan: &Plan) -> Self {
         Core {
             rng: Rng(seed),
             later: None,
-            polls: polls.clone(),
+            polls: plan.mock_polls.clone(),
+            first_wait: plan.first_wait.clone(),
             stats: Stats::default(),
         }
+    }
+
+    fn waits<T>(&self) -> Option<Poll<T>> {
+        if self.first_wait.get().is_none() {
+            self.first_wait.set(Some(tokio::time::Instant::now()));
+        }
+        Some(Poll::Pending)
     }
 
     /// Sometimes, before answering: `Pending` (woken at once, or owed) or `Interrupted`.
@@ -108,12 +121,12 @@ impl Core {
             0 => {
                 self.stats.woken_at_once += 1;
                 cx.waker().wake_by_ref();
-                Some(Poll::Pending)
+                self.waits()
             }
             1 | 2 => {
                 self.stats.woken_later += 1;
                 self.later = Some(cx.waker().clone());
-                Some(Poll::Pending)
+                self.waits()
             }
             3 => {
                 self.stats.interrupted += 1;
@@ -423,6 +436,10 @@ struct Plan {
     /// advances it), when the step began, and how many calls timed out.
     timeout: Option<Duration>,
     call_started: Cell<Option<tokio::time::Instant>>,
+    /// When a mock first waited in this step (see `Core`), and whether the step is one
+    /// `Blocking` call: then its timer started there.
+    first_wait: Rc<Cell<Option<tokio::time::Instant>>>,
+    one_call: Cell<bool>,
     timeouts: Cell<usize>,
     /// What the writer saw when the io coroutine was dropped (see `WriteSide`'s `Drop`).
     unwound: Rc<Cell<Option<bool>>>,
@@ -519,6 +536,8 @@ fn plan(seed: u64, rng: &mut Rng) -> Plan {
         in_call: Cell::new(false),
         timeout: (flavour == Flavour::Tokio && rng.below(3) == 0).then_some(TIMEOUT),
         call_started: Cell::new(None),
+        first_wait: Rc::default(),
+        one_call: Cell::new(false),
         timeouts: Cell::new(0),
         mock_polls: Rc::default(),
         polls_at_raise: Cell::new(0),
@@ -937,6 +956,12 @@ fn io_body(
         );
         plan.in_call.set(true);
         plan.call_started.set(Some(tokio::time::Instant::now()));
+        plan.first_wait.set(None);
+        plan.one_call.set(match op {
+            Op::Read(_) | Op::ReadVectored(..) => plan.read_layer == Layer::Bare,
+            Op::Write(_) | Op::WriteVectored(_) | Op::Flush => plan.write_layer == Layer::Bare,
+            _ => false,
+        });
         run_op(op, &ctx, &mut read, &mut write, plan);
         plan.in_call.set(false);
         if plan.panic_after == Some(i) {
@@ -1282,14 +1307,14 @@ fn run_case(runtime: &Runtime, seed: u64, cancel_after: Option<usize>) -> Stats 
     let mut rng = Rng(seed);
     let plan = Rc::new(plan(seed, &mut rng));
     let reader = MockReader(Rc::new(RefCell::new(ReadState {
-        core: Core::new(plan.reader_seed, &plan.mock_polls),
+        core: Core::new(plan.reader_seed, &plan),
         data: plan.data.clone(),
         pos: 0,
         end: plan.read_end,
         max_chunk: plan.read_chunk,
     })));
     let writer = MockWriter(Rc::new(RefCell::new(WriteState {
-        core: Core::new(plan.writer_seed, &plan.mock_polls),
+        core: Core::new(plan.writer_seed, &plan),
         accepted: Vec::new(),
         limit: plan.write_limit,
         end: plan.write_end,
@@ -1450,7 +1475,10 @@ fn run_case(runtime: &Runtime, seed: u64, cancel_after: Option<usize>) -> Stats 
                     };
                     plan.polls_at_advance.set(plan.mock_polls.get());
                     runtime.block_on(tokio::time::advance(step));
-                    if past {
+                    // A step that is one call: its clock started at its first wait, and holds
+                    // across `Interrupted`.
+                    let first_wait = plan.first_wait.get().filter(|_| plan.one_call.get());
+                    if past || first_wait.is_some_and(|at| at.elapsed() >= TIMEOUT) {
                         assert_ne!(
                             wakes.0.load(Ordering::Relaxed),
                             0,
