@@ -326,3 +326,64 @@ pub fn coroutine_burst<R>(
     }
     out
 }
+
+/// SplitMix64: a tiny, well-mixed, seedable generator, for the randomised tests (each plans
+/// its cases from a seed, so a failure names the seed that reproduces it).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// One of `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// One of `1..=n`.
+    pub fn size(&mut self, n: usize) -> usize {
+        1 + self.below(n)
+    }
+
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.below(i + 1));
+        }
+    }
+}
+
+/// A waker that counts its wakes: a test that polls like an executor, only once woken, sees
+/// a lost wake as a stall.
+#[derive(Default)]
+pub struct WakeCounter(std::sync::atomic::AtomicUsize);
+
+impl WakeCounter {
+    /// The wakes since the last call.
+    pub fn take(&self) -> usize {
+        self.0.swap(0, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether a wake came since the last [`take`](Self::take).
+    pub fn woken(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed) != 0
+    }
+}
+
+impl std::task::Wake for WakeCounter {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}

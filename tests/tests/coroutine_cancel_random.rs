@@ -15,6 +15,7 @@ use std::task::{Context, Poll, Waker};
 
 use corona::prelude::*;
 use corona::{co_await, Coroutine, Generator, Yielder};
+use corona_tests::Rng;
 use futures::future::{self, Either};
 use futures::FutureExt;
 
@@ -22,29 +23,6 @@ use futures::FutureExt;
 const STACK: usize = 64 * 1024;
 /// How deep the plan may nest coroutines and frames.
 const MAX_DEPTH: u32 = 6;
-
-/// SplitMix64: a tiny, well-mixed, seedable generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            items.swap(i, self.below(i as u64 + 1) as usize);
-        }
-    }
-}
 
 /// Every guard ever made, how often each was dropped, and what went wrong in a destructor.
 #[derive(Clone, Default)]
@@ -159,7 +137,7 @@ fn leaf(plan: &mut Rng, ledger: &Ledger) {
 
 /// A coroutine with a plan of its own, and a guard among its captures.
 fn child(plan: &mut Rng, depth: u32, ledger: &Ledger) -> Coroutine<()> {
-    let seed = plan.next();
+    let seed = plan.next_u64();
     let captured = ledger.guard();
     let ledger = ledger.clone();
     corona::Builder::new().stack_size(STACK).build(move || {
@@ -170,14 +148,14 @@ fn child(plan: &mut Rng, depth: u32, ledger: &Ledger) -> Coroutine<()> {
 
 /// A generator that yields a few items between steps of its own plan.
 fn child_generator(plan: &mut Rng, depth: u32, ledger: &Ledger) -> Generator<u64> {
-    let seed = plan.next();
+    let seed = plan.next_u64();
     let captured = ledger.guard();
     let ledger = ledger.clone();
     Generator::with_stack_size(STACK, move |y: &Yielder<u64>| {
         let _captured = captured;
         let mut plan = Rng(seed);
         for item in 0..plan.below(3) {
-            y.yield_(item);
+            y.yield_(item as u64);
         }
         descend(&mut plan, depth, &ledger);
         y.yield_(99);
@@ -188,7 +166,7 @@ fn cancel_at_random(seed: u64, coroutines: usize) {
     let stacks_before = corona::__private::stacks_in_use();
     let ledger = Ledger::default();
     let mut plan = Rng(seed);
-    let mut all: Vec<(Coroutine<()>, u64)> = (0..coroutines)
+    let mut all: Vec<(Coroutine<()>, usize)> = (0..coroutines)
         .map(|_| (child(&mut plan, MAX_DEPTH, &ledger), plan.below(4)))
         .collect();
 

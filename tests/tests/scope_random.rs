@@ -15,34 +15,16 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use corona::{Coroutine, Scope};
-use corona_tests::{panic_message, DropCounter};
+use corona_tests::{panic_message, DropCounter, Rng, WakeCounter};
 
 /// Each child's stack: small, so hundreds stay cheap.
 const STACK: usize = 64 * 1024;
 /// How deep children (and nested scopes) may nest.
 const MAX_DEPTH: u32 = 4;
-
-/// SplitMix64: a tiny, well-mixed, seedable generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// What one coroutine (the enclosing one, or a child) does in its scope.
 struct Plan {
@@ -85,7 +67,7 @@ impl Planner {
         let mut steps = Vec::new();
         // The enclosing coroutine always does something; children sometimes nothing.
         let steps_at_most = if depth == 0 { 10 } else { 7 };
-        for _ in 0..self.rng.below(steps_at_most) + u64::from(depth == 0) * 3 {
+        for _ in 0..self.rng.below(steps_at_most) + usize::from(depth == 0) * 3 {
             let step = match self.rng.below(10) {
                 0..=2 if depth < MAX_DEPTH => Step::Spawn(self.plan(depth + 1, true)),
                 3 if depth < MAX_DEPTH => Step::Nested {
@@ -263,18 +245,6 @@ fn join(child: &Plan, handle: corona::ScopedJoinHandle<'_, u64>) -> u64 {
     }
 }
 
-/// Counts wakes of the enclosing coroutine.
-struct Wakes(AtomicUsize);
-
-impl Wake for Wakes {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
 /// Runs one tree; drops it after `cancel_after` polls if given. Returns the polls it took.
 fn run_tree(seed: u64, cancel_after: Option<usize>) -> usize {
     let mut planner = Planner {
@@ -305,7 +275,7 @@ fn run_tree(seed: u64, cancel_after: Option<usize>) -> usize {
             run(&plan, &env)
         })
     };
-    let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
+    let wakes = Arc::new(WakeCounter::default());
     let waker = Waker::from(wakes.clone());
     let mut cx = Context::from_waker(&waker);
     let mut polls = 0;
@@ -318,20 +288,20 @@ fn run_tree(seed: u64, cancel_after: Option<usize>) -> usize {
             }
             break;
         }
-        wakes.0.store(0, Ordering::Relaxed);
+        wakes.take();
         polls += 1;
         if let Poll::Ready(value) = Pin::new(&mut enclosing).poll(&mut cx) {
             assert_eq!(value, expected(&plan), "seed {seed}");
             break;
         }
         // Poll again only once woken: open awaited gates until a wake comes.
-        while wakes.0.load(Ordering::Relaxed) == 0 {
+        while !wakes.woken() {
             let awaited = gates.awaited();
             assert!(
                 !awaited.is_empty(),
                 "seed {seed}: pending after {polls} polls, nothing woke it and nobody waits on a gate"
             );
-            gates.open(awaited[rng.below(awaited.len() as u64) as usize]);
+            gates.open(rng.pick(&awaited));
         }
         assert!(polls < 10_000, "seed {seed}: no end after {polls} polls");
     }
@@ -364,6 +334,6 @@ fn random_scope_trees_dropped_part_way_drop_every_guard_once() {
     for i in 0..300 {
         let seed = base + 1_000_000 + i;
         let polls = run_tree(seed, None);
-        run_tree(seed, Some(Rng(seed).below(polls as u64) as usize));
+        run_tree(seed, Some(Rng(seed).below(polls)));
     }
 }

@@ -8,19 +8,17 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use corona::io::Interrupt;
-use corona_tests::panic_message;
+use corona_tests::{panic_message, Rng, WakeCounter};
 use tokio::runtime::Runtime;
 
 use crate::coroutines::{open, planned_panic, spawn_case, Case, Gate, Guards};
 use crate::mocks::{Mock, MockReader, MockWriter};
 use crate::plan::{Plan, TIMEOUT};
-use crate::rng::Rng;
 use crate::stats::Stats;
 
 /// Runs one case; drops it after `cancel_after` polls if given.
@@ -68,18 +66,6 @@ pub fn run_case(runtime: &Runtime, seed: u64, cancel_after: Option<usize>) -> St
     driver.into_stats()
 }
 
-/// Counts wakes of the test's waker.
-struct Wakes(AtomicUsize);
-
-impl Wake for Wakes {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
 /// A wake the driver can pay a waiting case.
 #[derive(Clone, Copy)]
 enum Debt {
@@ -104,7 +90,7 @@ struct Driver<'r> {
     writer: MockWriter,
     gate: Rc<RefCell<Gate>>,
     guards: Guards,
-    wakes: Arc<Wakes>,
+    wakes: Arc<WakeCounter>,
     stats: Stats,
     /// The ticker's count after the next poll: the driver opened its gate.
     tick_due: Option<usize>,
@@ -123,7 +109,7 @@ impl<'r> Driver<'r> {
             plan,
             gate: Rc::default(),
             guards: Guards::default(),
-            wakes: Arc::new(Wakes(AtomicUsize::new(0))),
+            wakes: Arc::default(),
             stats: Stats::default(),
             tick_due: None,
         }
@@ -134,7 +120,7 @@ impl<'r> Driver<'r> {
     }
 
     fn woken(&self) -> bool {
-        self.wakes.0.load(Ordering::Relaxed) != 0
+        self.wakes.woken()
     }
 
     /// Polls the case once, catching a panic; a gate opened before must have been passed.
@@ -143,7 +129,7 @@ impl<'r> Driver<'r> {
         case: &mut Case,
         cx: &mut Context<'_>,
     ) -> Result<Poll<usize>, Box<dyn Any + Send>> {
-        self.wakes.0.store(0, Ordering::Relaxed);
+        self.wakes.take();
         self.stats.polls += 1;
         let ready = catch_unwind(AssertUnwindSafe(|| case.as_mut().poll(cx)))?;
         if let Some(due) = self.tick_due.take() {

@@ -23,7 +23,7 @@
 //! Deterministic: a seeded generator plans each case, and all polling happens on this thread.
 //! `CORONA_IO_SEED=<n>` runs other seeds, `CORONA_IO_CASES=<n>` another number of cases.
 //!
-//! The modules, in the order a case runs: `plan` draws the case from its seed (`rng`);
+//! The modules, in the order a case runs: `plan` draws the case from its seed;
 //! `mocks` answer the polls; `layers` stack `Blocking` and the buffers on them; `coroutines`
 //! run the plan's calls (`ops`, checked against `sides`, what the reader and the writer must
 //! see) beside the ticker; `driver` is the executor, and sums up its `stats`.
@@ -34,15 +34,14 @@ mod layers;
 mod mocks;
 mod ops;
 mod plan;
-mod rng;
 mod sides;
 mod stats;
 
+use corona_tests::Rng;
 use tokio::runtime::Runtime;
 
 use crate::coroutines::quiet_planned_panics;
 use crate::driver::run_case;
-use crate::rng::Rng;
 use crate::stats::Stats;
 
 fn paused_runtime() -> Runtime {

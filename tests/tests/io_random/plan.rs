@@ -8,9 +8,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use corona::io::Interrupt;
+use corona_tests::Rng;
 
 use crate::ops::Op;
-use crate::rng::Rng;
 
 /// The read and write timeout of the cases that have one.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -159,8 +159,8 @@ impl Plan {
             ops,
             panic_after,
             ticks: rng.below(6),
-            reader_seed: rng.next(),
-            writer_seed: rng.next(),
+            reader_seed: rng.next_u64(),
+            writer_seed: rng.next_u64(),
             interrupt: (rng.below(3) == 0).then(Interrupt::new),
             in_call: Cell::new(false),
             timeout: (flavour == Flavour::Tokio && rng.below(3) == 0).then_some(TIMEOUT),
@@ -222,7 +222,7 @@ fn calls(rng: &mut Rng, read_layer: Layer) -> Vec<Op> {
 /// Random bytes, fewer than `under`.
 fn bytes(rng: &mut Rng, under: usize) -> Vec<u8> {
     let n = rng.below(under);
-    (0..n).map(|_| rng.next() as u8).collect()
+    (0..n).map(|_| rng.next_u64() as u8).collect()
 }
 
 /// The most a mock hands out or takes per poll.

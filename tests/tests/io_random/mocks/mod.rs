@@ -13,8 +13,9 @@ use std::task::{Context, Poll, Waker};
 pub use reader::MockReader;
 pub use writer::MockWriter;
 
+use corona_tests::Rng;
+
 use crate::plan::Plan;
-use crate::rng::Rng;
 use crate::stats::Stats;
 
 /// What both mocks share: the generator of their answers, and the wake they owe the test.
