@@ -30,11 +30,11 @@
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Attribute, FnArg, ItemFn, Meta, Pat, PatIdent, ReturnType};
 
+use crate::argument::kept_name;
 use crate::options::CoroutineOptions;
 use crate::{closure, fallback, validate};
 
@@ -197,31 +197,6 @@ fn move_in(index: usize, arg: &mut FnArg, read_at_call: &[&Ident]) -> TokenStrea
         subpat: None,
     });
     moves
-}
-
-/// The name an argument keeps in the signature: its pattern, when that is a plain binding of
-/// the whole value (`x`, `mut x`); otherwise `None`, and the argument gets a hidden name.
-///
-/// A lone name that starts with an uppercase letter is not taken for a binding: in a pattern
-/// it may name a unit struct or a constant (`fn f(Unit: Unit)`), which rustc tells apart only
-/// when it resolves names, after the macro ran. Such a pattern binds nothing, so
-/// `let Unit = Unit;` would build a second value and leave the argument behind. Matched
-/// against the argument's hidden name instead, the pattern is right in both readings.
-pub fn kept_name(pat: &Pat) -> Option<&Ident> {
-    match pat {
-        Pat::Ident(PatIdent {
-            by_ref: None,
-            subpat: None,
-            mutability,
-            ident,
-            ..
-        }) if mutability.is_some() || !starts_uppercase(ident) => Some(ident),
-        _ => None,
-    }
-}
-
-fn starts_uppercase(ident: &Ident) -> bool {
-    ident.unraw().to_string().starts_with(char::is_uppercase)
 }
 
 /// `#[cfg(..)]` or `#[cfg_attr(..)]`.

@@ -8,6 +8,7 @@
 //! signature its callers expect), so that the user sees one message and not a cascade.
 //! Every error is a `syn::Error` on the offending tokens.
 
+mod argument;
 mod closure;
 mod coroutine;
 mod entry;

@@ -8,7 +8,7 @@ use syn::{
     Signature, Type, TypeParamBound, WherePredicate,
 };
 
-use crate::coroutine::kept_name;
+use crate::argument::kept_name;
 
 /// The error for an attribute on something other than a function with a body.
 pub fn not_a_fn(item: TokenStream) -> Option<syn::Error> {
