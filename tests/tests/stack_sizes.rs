@@ -129,6 +129,17 @@ fn terabytes_reservable() -> bool {
     !strict && limit.rlim_cur == libc::RLIM_INFINITY
 }
 
+/// Caps this process's address space at `bytes` (the soft `RLIMIT_AS`): for child processes
+/// that test what the allocator does when it is refused.
+fn cap_address_space(bytes: usize) {
+    let limit = libc::rlimit {
+        rlim_cur: bytes as libc::rlim_t,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: `limit` is a valid `rlimit` whose soft value does not exceed the hard one.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) }, 0);
+}
+
 // The portable path commits a stack's memory (corosensei's `DefaultStack`), so the kernel
 // refuses a 16 TiB one there.
 #[cfg(not(corona_portable_stacks))]
@@ -194,13 +205,7 @@ fn a_refill_that_does_not_fit_gives_back_what_it_mapped_and_settles_for_one() {
         // The thread's first stack also maps its alternate signal stack: before the cap.
         assert_eq!(run_size(0), Ok(corona::MIN_STACK_SIZE));
         let before = status_bytes("VmSize");
-        let cap = (before + 48 * MIB) as libc::rlim_t;
-        let limit = libc::rlimit {
-            rlim_cur: cap,
-            rlim_max: libc::RLIM_INFINITY,
-        };
-        // SAFETY: `limit` is a valid `rlimit` whose soft value does not exceed the hard one.
-        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) }, 0);
+        cap_address_space(before + 48 * MIB);
         let small = 2 * MIB - 4096;
         assert_eq!(run_size(small), Ok(small), "one stack fits where 31 do not");
         let after_small = status_bytes("VmSize");
@@ -406,12 +411,7 @@ fn a_refill_refused_a_new_slab_keeps_the_idle_stacks_it_took() {
             println!("skipped: these stacks are not slab stacks");
             return;
         }
-        let limit = libc::rlimit {
-            rlim_cur: (status_bytes("VmSize") + 32 * MIB) as libc::rlim_t,
-            rlim_max: libc::RLIM_INFINITY,
-        };
-        // SAFETY: `limit` is a valid `rlimit` whose soft value does not exceed the hard one.
-        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) }, 0);
+        cap_address_space(status_bytes("VmSize") + 32 * MIB);
         assert_eq!(
             run_size(size),
             Ok(size),
