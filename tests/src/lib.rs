@@ -387,3 +387,19 @@ impl std::task::Wake for WakeCounter {
         self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
+
+/// Polls `coroutine` with `waker` until it is ready, at most 50 times: a test of code that
+/// must make progress in every poll (a child that can no longer run leaves it pending).
+pub fn poll_until_ready<T>(
+    coroutine: &mut corona::Coroutine<T>,
+    waker: &std::task::Waker,
+) -> std::task::Poll<T> {
+    use std::future::Future;
+    let mut cx = std::task::Context::from_waker(waker);
+    for _ in 0..50 {
+        if let std::task::Poll::Ready(out) = std::pin::Pin::new(&mut *coroutine).poll(&mut cx) {
+            return std::task::Poll::Ready(out);
+        }
+    }
+    std::task::Poll::Pending
+}

@@ -324,7 +324,6 @@ fn a_child_that_spawns_and_joins_a_grandchild_gets_it_started() {
 fn after_a_nested_scope_ends_the_outer_scope_still_drives_its_children() {
     // `slow` needs three rounds; the inner scope ends after the first. The waits of the
     // outer body after that (the join, the end of the scope) must still run `slow`.
-    use std::future::Future;
     let mut enclosing = corona::Coroutine::new(|| {
         corona::scope(|outer| {
             let slow = outer.spawn(|| {
@@ -338,10 +337,10 @@ fn after_a_nested_scope_ends_the_outer_scope_still_drives_its_children() {
         })
     });
     // A waker that does nothing: every poll must make the progress there is to make.
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    let polled = (0..50).find_map(|_| match std::pin::Pin::new(&mut enclosing).poll(&mut cx) {
-        std::task::Poll::Ready(out) => Some(out),
-        std::task::Poll::Pending => None,
-    });
-    assert_eq!(polled, Some(11), "the outer child stopped running");
+    let polled = corona_tests::poll_until_ready(&mut enclosing, std::task::Waker::noop());
+    assert_eq!(
+        polled,
+        std::task::Poll::Ready(11),
+        "the outer child stopped running"
+    );
 }

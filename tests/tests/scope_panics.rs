@@ -240,7 +240,7 @@ fn joining_a_child_spawned_after_its_scope_ended_says_it_never_runs() {
             s.spawn(move || SpawnsAndJoinsWhenDropped(s, seen));
         });
     });
-    let polled = poll_with(&mut enclosing, std::task::Waker::noop());
+    let polled = corona_tests::poll_until_ready(&mut enclosing, std::task::Waker::noop());
     assert!(
         polled.is_ready(),
         "the join waited for a child that never runs"
@@ -292,22 +292,6 @@ fn a_waker_that_panics_as_the_scope_drives_its_children_loses_no_child() {
         })
     });
     let waker = Waker::from(Arc::new(PanicsWhenArmed));
-    let polled = poll_with(&mut enclosing, &waker);
+    let polled = corona_tests::poll_until_ready(&mut enclosing, &waker);
     assert_eq!(polled, std::task::Poll::Ready(110));
-}
-
-/// Polls `coroutine` with `waker` until it is ready, at most 50 times (a child that can no
-/// longer run leaves it pending for good).
-fn poll_with<T>(
-    coroutine: &mut corona::Coroutine<T>,
-    waker: &std::task::Waker,
-) -> std::task::Poll<T> {
-    use std::future::Future;
-    let mut cx = std::task::Context::from_waker(waker);
-    for _ in 0..50 {
-        if let std::task::Poll::Ready(out) = std::pin::Pin::new(&mut *coroutine).poll(&mut cx) {
-            return std::task::Poll::Ready(out);
-        }
-    }
-    std::task::Poll::Pending
 }
