@@ -1,4 +1,4 @@
-//! Procedural macros of [corona](https://docs.rs/corona). Use them through `corona`:
+//! Procedural macros of the `corona` crate (this workspace's `corona/`). Use them through it:
 //! `#[corona::coroutine]`, `#[corona::main]`, `#[corona::test]`.
 //!
 //! Layout, as in async-trait and thiserror: parse → validate → expand, with a fallback.
