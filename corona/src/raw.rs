@@ -22,7 +22,9 @@
 //! The safe types above decide what a step means ([`Coroutine`](crate::Coroutine),
 //! [`Generator`](crate::Generator)); `wait.rs` holds the public entry points. Bodies that
 //! borrow start through [`RawCoroutine::new_unchecked`], and every suspend of every coroutine
-//! passes through [`Frame::suspend`]: the two places to extend the protocol.
+//! passes through [`Frame::suspend`], which first runs the frame's [`SuspendHook`]: the two
+//! places to extend the protocol, both used by `corona::scope`, which this module does not
+//! name.
 //!
 //! Dropping a suspended [`RawCoroutine`] unwinds its stack with no executor behind it: the
 //! thread is marked [`context::UNWINDING`] meanwhile, so `co_await!` in a destructor can tell.
@@ -133,7 +135,7 @@ impl<T> RawCoroutine<T> {
                 suspend_to,
                 cx: Cell::new(cx),
                 panicking_at_resume: Cell::new(std::thread::panicking()),
-                scope: Cell::new(None), // `corona::scope` hook: none open yet
+                hook: Cell::new(None), // no `corona::scope` open yet
             };
             context::set(frame.address());
             body(&frame)
@@ -303,10 +305,19 @@ pub(crate) struct Frame {
     /// thread is panicking then: outside a panic, a resume only reads the panic count and
     /// the body writes one constant as it suspends.
     panicking_at_resume: Cell<bool>,
-    /// `corona::scope` hook: the innermost scope open on this coroutine's stack, whose
-    /// children [`Frame::suspend`] runs before this coroutine suspends for a pending future.
-    /// Set and restored by `scope` for exactly the duration of its call (see `scope.rs`).
-    pub(crate) scope: Cell<Option<core::ptr::NonNull<dyn crate::scope::Drive>>>,
+    /// What [`Frame::suspend`] runs before this coroutine suspends for a pending future: the
+    /// innermost `corona::scope` open on its stack, which drives its children then. Valid
+    /// while installed: see [`Frame::replace_suspend_hook`].
+    hook: Cell<Option<NonNull<dyn SuspendHook>>>,
+}
+
+/// The extension point of [`Frame::suspend`]: what runs on the coroutine's stack before it
+/// suspends for a pending future. `corona::scope` drives its children here (`scope.rs`).
+pub(crate) trait SuspendHook {
+    /// Runs with the `Context` of the poll that runs the coroutine, which is marked lent
+    /// meanwhile (nothing can suspend it). True to return from the suspend at once instead:
+    /// a spurious wake-up, after which the waiting code re-polls its future.
+    fn before_suspend(&self, cx: &mut Context<'_>) -> bool;
 }
 
 /// What [`current`] finds on this thread.
@@ -455,19 +466,19 @@ impl Frame {
     #[inline(always)]
     #[track_caller]
     pub(crate) unsafe fn suspend(&self, why: Suspend) {
-        // `corona::scope` hook: before waiting, run the scope's ready children; if one of them
-        // finished, return at once (a spurious wake-up: the caller re-polls its future). Also
-        // while this stack unwinds: the children run on their own stacks, so a scope in a
-        // destructor works as long as its children need not wait.
-        if let (Suspend::Pending, Some(scope)) = (why, self.scope.get()) {
-            // The driver runs wakers' code (a registered waker's drop, a joiner's wake) on
-            // this stack while it holds `cx`: lent, so that code cannot suspend this coroutine
-            // and leave the driver holding a `Context` a later poll has replaced.
+        // The hook (a `corona::scope` runs its ready children here) may cancel the suspend.
+        // Also while this stack unwinds: scope children run on their own stacks, so a scope
+        // in a destructor works as long as its children need not wait.
+        if let (Suspend::Pending, Some(hook)) = (why, self.hook.get()) {
+            // The hook runs wakers' code (a registered waker's drop, a joiner's wake) on this
+            // stack while it holds `cx`: lent, so that code cannot suspend this coroutine and
+            // leave the hook holding a `Context` a later poll has replaced.
             let _lent = Lent::mark(self);
-            // SAFETY: `scope` is this frame's hook, read just now on its own stack, and `cx`
+            // SAFETY: an installed hook stays valid until it is replaced (the contract of
+            // `replace_suspend_hook`), and we run on this frame's stack, so it was not. `cx`
             // is from the poll running this coroutine, which has not suspended since and
             // cannot until `_lent` is dropped.
-            if unsafe { crate::scope::drive_children(scope, self.cx.get()) } {
+            if unsafe { hook.as_ref().before_suspend(&mut *self.cx.get()) } {
                 return;
             }
         }
@@ -483,6 +494,27 @@ impl Frame {
         // flag in this frame and made it the thread's current coroutine (see
         // `RawCoroutine::resume`), so there is nothing left to do here: in particular no
         // thread-local access, which could otherwise reuse an address from before the switch.
+    }
+
+    /// The [`SuspendHook`] installed now, if any.
+    pub(crate) fn suspend_hook(&self) -> Option<NonNull<dyn SuspendHook>> {
+        self.hook.get()
+    }
+
+    /// Installs `hook` (or none) for [`Frame::suspend`] to run, and returns the one it
+    /// replaces.
+    ///
+    /// # Safety
+    ///
+    /// `hook` must stay valid until a later call replaces it: whoever installs a hook puts
+    /// the previous one back before the hook's referent goes away, also while unwinding (as
+    /// `corona::scope`'s guard does). Putting back the hook this call returned is sound
+    /// while whoever installed that one still keeps it valid.
+    pub(crate) unsafe fn replace_suspend_hook(
+        &self,
+        hook: Option<NonNull<dyn SuspendHook>>,
+    ) -> Option<NonNull<dyn SuspendHook>> {
+        self.hook.replace(hook)
     }
 
     /// Whether `Yielder::yield_` may suspend this coroutine now, i.e. whether it is the

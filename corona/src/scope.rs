@@ -8,8 +8,8 @@
 //!
 //! Each child is a [`RawCoroutine`] on a pooled stack of its own, owned by the [`Scope`],
 //! which lives in `scope`'s call frame. The children run inside the enclosing coroutine's
-//! polls: while `scope` runs, the enclosing coroutine's [`Frame`] carries a hook to the scope
-//! (`Frame::scope`), and whenever the body (or `join`, or `scope` waiting for the last
+//! polls: while `scope` runs, the enclosing coroutine's [`Frame`] carries the scope as its
+//! [`SuspendHook`], and whenever the body (or `join`, or `scope` waiting for the last
 //! children) waits for a pending future, `Frame::suspend` first resumes the children that are
 //! ready, each with a `Context` of its own waker, then suspends. A child's waker puts the
 //! child on the scope's ready list (once: a flag) and wakes the enclosing coroutine's waker
@@ -95,7 +95,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::task::{waker_ref, ArcWake, AtomicWaker};
 
-use crate::raw::{self, Current, Frame, RawCoroutine, Step};
+use crate::raw::{self, Current, Frame, RawCoroutine, Step, SuspendHook};
 use crate::stack::DEFAULT_STACK_SIZE;
 use crate::Builder;
 
@@ -532,7 +532,7 @@ struct Core {
     batch: Cell<Vec<usize>>,
     /// The hook installed on the frame before this scope's: an enclosing scope of the same
     /// coroutine, which outlives this one. Driven after this scope's children.
-    outer: Option<NonNull<dyn Drive>>,
+    outer: Option<NonNull<dyn SuspendHook>>,
     /// The enclosing coroutine's frame: code running with it current is the scope body (or
     /// an enclosing scope's), whose next wait drives the children.
     frame: *const Frame,
@@ -590,7 +590,7 @@ impl Core {
                 ended: AtomicBool::new(false),
             }),
             batch: Cell::new(Vec::new()),
-            outer: frame.scope.get(),
+            outer: frame.suspend_hook(),
             frame,
         }
     }
@@ -645,15 +645,11 @@ impl Drop for DropChildren<'_> {
     }
 }
 
-/// What `Frame::suspend` calls on the scope hooked to the suspending coroutine.
-pub(crate) trait Drive {
-    /// Resumes the ready children once each (then those of the enclosing scopes). True if a
-    /// child finished: the waiting body re-polls its future instead of suspending.
-    fn drive(&self, cx: &mut Context<'_>) -> bool;
-}
-
-impl Drive for Core {
-    fn drive(&self, cx: &mut Context<'_>) -> bool {
+/// The scope's driver: before the enclosing coroutine suspends for a pending future, it
+/// resumes the ready children once each (then those of the enclosing scopes). True if a
+/// child finished: the waiting body re-polls its future instead of suspending.
+impl SuspendHook for Core {
+    fn before_suspend(&self, cx: &mut Context<'_>) -> bool {
         self.shared.parent.register(cx.waker());
         let mut batch = self.batch.take();
         core::mem::swap(
@@ -689,7 +685,7 @@ impl Drive for Core {
         if let Some(outer) = self.outer {
             // SAFETY: `outer` was the hook installed before this scope's, by an enclosing
             // `scope` call on the same stack, which outlives this one (see `Hook`).
-            finished |= unsafe { outer.as_ref() }.drive(cx);
+            finished |= unsafe { outer.as_ref() }.before_suspend(cx);
         }
         finished
     }
@@ -716,43 +712,30 @@ impl Drop for Round<'_> {
     }
 }
 
-/// Runs the children of the scope hooked to a coroutine that is about to suspend for a
-/// pending future. Returns true if one finished: the caller then re-polls instead of
-/// suspending.
-///
-/// # Safety
-///
-/// `hook` is the `Frame::scope` of the frame of the coroutine running on this stack, read
-/// just now, and `cx` that frame's `Context`, from the poll that is running it now.
-pub(crate) unsafe fn drive_children(hook: NonNull<dyn Drive>, cx: *mut Context<'static>) -> bool {
-    // SAFETY: a hook on the running coroutine's frame points to the `Core` of a `scope` call
-    // that is still on this stack (`Hook` removes it before that call returns or unwinds);
-    // `cx` is valid until this coroutine suspends, which it has not done yet.
-    unsafe { hook.as_ref().drive(&mut *cx) }
-}
-
 /// Installs a scope on the enclosing coroutine's frame and restores the previous hook when
 /// dropped (on return and while unwinding).
 struct Hook<'a> {
     frame: &'a Frame,
-    previous: Option<NonNull<dyn Drive>>,
+    previous: Option<NonNull<dyn SuspendHook>>,
 }
 
 impl<'a> Hook<'a> {
     /// The hook is removed by this guard's destructor, which runs before `core` (declared
     /// earlier in `scope`) is dropped, so the frame never holds it past its lifetime.
     fn install(frame: &'a Frame, core: &Core) -> Self {
-        let core: NonNull<dyn Drive> = NonNull::from(core);
-        Hook {
-            frame,
-            previous: frame.scope.replace(Some(core)),
-        }
+        let core: NonNull<dyn SuspendHook> = NonNull::from(core);
+        // SAFETY: `core` stays valid until this guard is dropped (see above), whose destructor
+        // replaces it with the previous hook, on return and while unwinding.
+        let previous = unsafe { frame.replace_suspend_hook(Some(core)) };
+        Hook { frame, previous }
     }
 }
 
 impl Drop for Hook<'_> {
     fn drop(&mut self) {
-        self.frame.scope.set(self.previous);
+        // SAFETY: the previous hook is an enclosing scope's on the same stack, whose own
+        // guard is still live and will replace it before that scope's `Core` goes away.
+        unsafe { self.frame.replace_suspend_hook(self.previous) };
     }
 }
 
