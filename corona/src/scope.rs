@@ -633,15 +633,35 @@ struct DropChildren<'a>(&'a Core);
 
 impl Drop for DropChildren<'_> {
     fn drop(&mut self) {
+        self.0.drop_children();
+    }
+}
+
+impl Core {
+    /// Cancels and drops the children one at a time, newest first, until none is left
+    /// (see [`DropChildren`]).
+    fn drop_children(&self) {
         // The hook is gone: nothing drives the children any more.
-        self.0.shared.ended.store(true, Ordering::Relaxed);
+        self.shared.ended.store(true, Ordering::Relaxed);
         loop {
-            let Some(child) = self.0.children.borrow_mut().pop() else {
+            let Some(child) = self.children.borrow_mut().pop() else {
                 break;
             };
             child.cancel();
             drop(child);
         }
+    }
+}
+
+impl Drop for Core {
+    /// Empty already, unless a destructor that `DropChildren` ran panicked (an unjoined
+    /// output's, or a cancelled child's that caught its cancellation and panicked): then the
+    /// rest are dropped here, the same way, while that panic unwinds. Never by the `Vec`'s
+    /// own drop glue: the children's destructors may still spawn into this scope, which
+    /// would push onto the `Vec` while it is being dropped (reallocating it under the drop
+    /// loop, and leaking what it pushed).
+    fn drop(&mut self) {
+        self.drop_children();
     }
 }
 

@@ -1,0 +1,86 @@
+//! `corona::scope` ending while a destructor it runs there panics: every child is still dropped
+//! once, and the children that destructors spawn meanwhile are dropped too.
+
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use corona::Scope;
+use corona_tests::panic_message;
+
+/// Adds one to its counter when dropped.
+struct Counted<'a>(&'a Cell<usize>);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+/// A child's output that panics when the scope drops it (it is never joined).
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("output dropped");
+    }
+}
+
+/// A child's output that spawns more children into its scope when dropped, counting them.
+struct SpawnOnDrop<'scope, 'env> {
+    scope: &'scope Scope<'scope, 'env>,
+    spawned: &'env Cell<usize>,
+    dropped: &'env Cell<usize>,
+}
+
+impl Drop for SpawnOnDrop<'_, '_> {
+    fn drop(&mut self) {
+        for _ in 0..64 {
+            let guard = Counted(self.dropped);
+            self.spawned.set(self.spawned.get() + 1);
+            self.scope.spawn(move || drop(guard));
+        }
+    }
+}
+
+/// The scope ends normally; dropping the unjoined outputs, the newest first, panics at the
+/// first one. The outputs left must still be dropped, each once, and the children their
+/// destructors spawn (which never run) must be dropped as well: before the fix the children
+/// were left inside a `Vec` being dropped, into which those destructors pushed (valgrind:
+/// "Invalid read" once the push reallocated it), and the pushed ones were leaked.
+#[test]
+fn a_panicking_output_destructor_still_drops_every_child_once() {
+    let spawned = Cell::new(0);
+    let dropped = Cell::new(0);
+    let outputs_dropped = Cell::new(0);
+    corona::run(|| {
+        let payload = catch_unwind(AssertUnwindSafe(|| {
+            corona::scope(|s| {
+                let (spawned, dropped, outputs) = (&spawned, &dropped, &outputs_dropped);
+                for _ in 0..2 {
+                    s.spawn(move || {
+                        let out = SpawnOnDrop {
+                            scope: s,
+                            spawned,
+                            dropped,
+                        };
+                        (out, Counted(outputs))
+                    });
+                }
+                s.spawn(|| PanicOnDrop);
+            })
+        }))
+        .unwrap_err();
+        assert_eq!(panic_message(&*payload), "output dropped");
+    });
+    assert_eq!(
+        outputs_dropped.get(),
+        2,
+        "each unjoined output is dropped once"
+    );
+    assert_eq!(spawned.get(), 128, "both outputs ran their destructor");
+    assert_eq!(
+        dropped.get(),
+        spawned.get(),
+        "every child spawned while the scope ended is dropped"
+    );
+}
