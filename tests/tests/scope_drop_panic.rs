@@ -1,8 +1,9 @@
-//! `corona::scope` ending while a destructor it runs there panics: every child is still dropped
-//! once, and the children that destructors spawn meanwhile are dropped too.
+//! `corona::scope` ending while a destructor it runs there panics or is cancelled: every child
+//! is still dropped once, and the children that destructors spawn meanwhile are dropped too.
 
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 
 use corona::Scope;
 use corona_tests::panic_message;
@@ -82,5 +83,53 @@ fn a_panicking_output_destructor_still_drops_every_child_once() {
         dropped.get(),
         spawned.get(),
         "every child spawned while the scope ended is dropped"
+    );
+}
+
+/// A child's output that yields an item of its generator when the scope drops it.
+struct YieldOnDrop<'y>(&'y corona::Yielder<u32>);
+
+impl Drop for YieldOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.yield_(7);
+    }
+}
+
+/// The same without a panicking destructor: a generator's scope ends, an output's destructor
+/// yields from there (the body runs on the generator's stack), and the consumer drops the
+/// generator at that item. Its cancellation unwinds out of the destructor, and the outputs
+/// left (which spawn as they drop) must still be dropped once each, with what they spawn.
+#[test]
+fn a_generator_dropped_at_a_yield_in_an_output_destructor_drops_every_child_once() {
+    use futures::StreamExt;
+
+    let counts = Rc::new([Cell::new(0), Cell::new(0), Cell::new(0)]);
+    let in_body = Rc::clone(&counts);
+    let mut items = corona::generator(move |y: &corona::Yielder<u32>| {
+        let [spawned, dropped, outputs] = &*in_body;
+        corona::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(move || {
+                    let out = SpawnOnDrop {
+                        scope: s,
+                        spawned,
+                        dropped,
+                    };
+                    (out, Counted(outputs))
+                });
+            }
+            s.spawn(move || YieldOnDrop(y));
+        });
+    });
+    let first = futures::executor::block_on(items.next());
+    assert_eq!(first, Some(7), "the destructor yielded");
+    drop(items);
+    let [spawned, dropped, outputs] = &*counts;
+    assert_eq!(outputs.get(), 2, "each unjoined output is dropped once");
+    assert_eq!(spawned.get(), 128, "both outputs ran their destructor");
+    assert_eq!(
+        dropped.get(),
+        spawned.get(),
+        "every child spawned while the generator unwound is dropped"
     );
 }
