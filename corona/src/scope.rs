@@ -45,7 +45,9 @@
 //! it unwinds instead (a panic in the body, or the enclosing coroutine dropped while it waits
 //! inside the scope, which unwinds its stack), a guard in `scope`'s frame, dropped before any
 //! borrowed local below that frame, drops every unfinished child, which
-//! unwinds the child's stack (every destructor on it runs). Join handles share a finished
+//! unwinds the child's stack (every destructor on it runs); should a destructor it runs panic
+//! (or be cancelled at a wait or yield there), the `Core`'s own `Drop` finishes the job in the
+//! same frame. Join handles share a finished
 //! child's result only, never its coroutine, so a leaked handle keeps no stack alive. That
 //! leaves leaking: the `Scope` cannot be leaked on its own (it is a local of `scope`, lent
 //! out by reference only), only together with the enclosing coroutine's whole stack, with
@@ -258,7 +260,9 @@ impl<'scope> Scope<'scope, '_> {
         // SAFETY: `f` and `T` outlive `'scope`, so they stay valid at least until `scope`
         // returns or unwinds. The coroutine is owned by `self.core`, a local of `scope`:
         // `scope` returns only after it finished, and its `DropChildren` drops it (unwinding
-        // its stack) on every other path, before `scope`'s frame is gone. Nothing else owns
+        // its stack) on every other path, before `scope`'s frame is gone (or, if a destructor
+        // `DropChildren` runs panics, the `Core`'s own `Drop`, in the same frame, while that
+        // panic unwinds). Nothing else owns
         // it (handles share only its result). It is leaked only if the enclosing coroutine's
         // stack is leaked, and then what it borrows is leaked with that stack: see the module
         // docs, "Soundness".
@@ -278,7 +282,9 @@ impl<'scope> Scope<'scope, '_> {
         // SAFETY: only the lifetime is erased (same fat pointer), so that `Core` carries no
         // lifetime and the compiler lets it be dropped at the end of `scope`, while the
         // borrows are alive. The child never outlives `'scope`: `scope`'s `DropChildren`
-        // cancels the child (if unfinished) and drops its `Rc` in `scope`'s frame.
+        // (or, after a panic there, the `Core`'s `Drop`) cancels the child (if unfinished)
+        // and drops its `Rc` in `scope`'s frame, one child at a time, never through the
+        // `Vec`'s drop glue (the children's destructors may still push to it).
         let erased: Rc<dyn Run> = unsafe { core::mem::transmute(erased) };
         self.core.children.borrow_mut().push(erased);
         self.core.running.set(self.core.running.get() + 1);
