@@ -197,6 +197,19 @@ where
 /// long, and their handles cannot outlive it. `'env` is the lifetime of what the children
 /// borrow, from outside the scope. Both are invariant, as in
 /// [`std::thread::Scope`], so a `&Scope` and its handles cannot leave the body.
+///
+/// A scope belongs to the thread of its coroutine, where its children run: unlike
+/// `std::thread::Scope` it is not `Sync`, so no other thread can spawn into it.
+///
+/// ```compile_fail,E0277
+/// corona::run(|| {
+///     corona::scope(|s| {
+///         std::thread::scope(|threads| {
+///             threads.spawn(|| drop(s.spawn(|| 1))); // `&Scope` is not `Send`
+///         });
+///     });
+/// });
+/// ```
 pub struct Scope<'scope, 'env: 'scope> {
     core: Core,
     _scope: PhantomData<&'scope mut &'scope ()>,
