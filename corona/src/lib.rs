@@ -378,7 +378,11 @@
 //!   need a few thousand memory mappings. Older kernels get one mapping per stack with an
 //!   `mprotect`ed guard page (about 32,000 live coroutines at most); setting
 //!   `CORONA_STACK_GUARD=mprotect` forces that, and so does running under valgrind
-//!   (detected). No stack ever runs without a guard.
+//!   (detected). No stack ever runs without a guard. The guard is one page, as for a
+//!   thread's stack: Rust code probes every page of a large frame, so it cannot step over
+//!   the guard, but C code built without `-fstack-clash-protection` that puts more than a
+//!   page on its stack at once (a large array, `alloca`) can, and then writes into the stack
+//!   below (on the slab path, another coroutine's). Give such code a thread of its own.
 //! * Every other platform, and Linux built with `RUSTFLAGS="--cfg corona_portable_stacks"`,
 //!   gets one corosensei `DefaultStack` (its own mapping, a guard page below) per stack,
 //!   pooled the same way. There an overflow is the operating system's crash, without
