@@ -167,32 +167,61 @@ pub(super) struct Registration<'a> {
 impl Registration<'_> {
     /// The call is about to wait: true if the interrupt is raised (the call must return
     /// `WouldBlock`), else `waker` is woken when it is raised.
+    ///
+    /// A waker is cloned, and the one it replaces dropped, with the list unlocked: a waker's
+    /// code may use this interrupt (raise it, or wait on it), and would deadlock on the lock.
     pub(super) fn raised_or_register(&mut self, waker: &Waker) -> bool {
-        let mut waiters = self.shared.waiters();
-        if self.shared.raised.load(Ordering::Acquire) {
-            return true;
-        }
-        let key = match self.key {
-            Some(key) => key,
-            None => {
-                let key = waiters.next_key;
+        let key = {
+            let mut waiters = self.shared.waiters();
+            if self.shared.raised.load(Ordering::Acquire) {
+                return true;
+            }
+            let key = *self.key.get_or_insert_with(|| {
                 waiters.next_key += 1;
-                self.key = Some(key);
-                key
+                waiters.next_key - 1
+            });
+            if waiters.slot(key).is_some_and(|w| w.will_wake(waker)) {
+                return false; // registered already
+            }
+            key
+        };
+        let fresh = waker.clone();
+        let replaced = {
+            let mut waiters = self.shared.waiters();
+            // Raised since the check above: its wakes went out, this call returns at once.
+            if self.shared.raised.load(Ordering::Acquire) {
+                return true;
+            }
+            match waiters.slot(key) {
+                Some(registered) => Some(core::mem::replace(registered, fresh)),
+                None => {
+                    waiters.wakers.push((key, fresh));
+                    None
+                }
             }
         };
-        match waiters.wakers.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, registered)) => registered.clone_from(waker),
-            None => waiters.wakers.push((key, waker.clone())),
-        }
+        drop(replaced);
         false
+    }
+}
+
+impl Waiters {
+    fn slot(&mut self, key: u64) -> Option<&mut Waker> {
+        let slot = self.wakers.iter_mut().find(|(k, _)| *k == key);
+        slot.map(|(_, waker)| waker)
     }
 }
 
 impl Drop for Registration<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
-            self.shared.waiters().wakers.retain(|(k, _)| *k != key);
+            let removed = {
+                let mut waiters = self.shared.waiters();
+                let at = waiters.wakers.iter().position(|(k, _)| *k == key);
+                at.map(|at| waiters.wakers.swap_remove(at))
+            };
+            // Outside the lock: see `raised_or_register`.
+            drop(removed);
         }
     }
 }

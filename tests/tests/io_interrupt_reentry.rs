@@ -1,0 +1,132 @@
+//! `corona::io::Interrupt` with wakers whose own code uses the interrupt: a waiting
+//! `Blocking` clones the poller's waker into the interrupt's list and drops it again when the
+//! wait ends, and that waker's clone or drop may raise the same interrupt (or wait on it):
+//! the interrupt must not be locked while the waker's code runs.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::io::Read;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use corona::io::{Blocking, Interrupt};
+use corona::Coroutine;
+use corona_tests::{finish_within, WakeCounter};
+use tokio::io::{AsyncRead, ReadBuf};
+
+/// A waker whose last drop raises `interrupt` (say, "whoever would be woken is gone: stop
+/// the I/O done for it"), counting its drops.
+struct RaiseOnDrop {
+    interrupt: Interrupt,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Wake for RaiseOnDrop {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for RaiseOnDrop {
+    fn drop(&mut self) {
+        self.interrupt.interrupt();
+        self.drops.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A reader that is pending (registering no waker) until `open` is set, then gives `hi`.
+struct Gate(Rc<Cell<bool>>);
+
+impl AsyncRead for Gate {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if !self.0.get() {
+            return Poll::Pending;
+        }
+        buf.put_slice(b"hi");
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// A coroutine that reads once from a `Gate` through a `Blocking` with `interrupt`.
+fn reader(interrupt: &Interrupt, open: &Rc<Cell<bool>>) -> Coroutine<std::io::Result<Vec<u8>>> {
+    let mut conn = Blocking::new(Gate(open.clone()));
+    conn.set_interrupt(Some(interrupt.clone()));
+    Coroutine::new(move || {
+        let mut buf = [0; 8];
+        let n = conn.read(&mut buf)?;
+        Ok(buf[..n].to_vec())
+    })
+}
+
+fn poll<T>(coroutine: &mut Coroutine<T>, waker: &Waker) -> Poll<T> {
+    Pin::new(coroutine).poll(&mut Context::from_waker(waker))
+}
+
+/// The read waits with the first waker registered in the interrupt's list; then the data
+/// comes and the coroutine is polled with another waker. Ending the wait removes the first
+/// waker from the list, dropping its last reference, which raises the same interrupt. Before
+/// the fix the list was still locked there: the thread deadlocked on its own lock.
+#[test]
+fn a_waker_dropped_as_the_wait_ends_may_raise_the_interrupt() {
+    finish_within(Duration::from_secs(10), || {
+        let interrupt = Interrupt::new();
+        let open = Rc::new(Cell::new(false));
+        let mut coroutine = reader(&interrupt, &open);
+        let drops = Arc::new(AtomicUsize::new(0));
+        let first = Waker::from(Arc::new(RaiseOnDrop {
+            interrupt: interrupt.clone(),
+            drops: drops.clone(),
+        }));
+        assert!(poll(&mut coroutine, &first).is_pending());
+        drop(first); // the interrupt's list holds the last reference now
+        assert_eq!(drops.load(Ordering::SeqCst), 0);
+
+        open.set(true);
+        let second = Waker::from(Arc::new(WakeCounter::default()));
+        let Poll::Ready(read) = poll(&mut coroutine, &second) else {
+            panic!("the data was there: the read should have finished");
+        };
+        assert_eq!(read.unwrap(), b"hi");
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "the first waker is gone");
+        assert!(interrupt.is_raised(), "its drop raised the interrupt");
+    });
+}
+
+/// The read waits with the first waker, and is polled again with another while it still
+/// waits: the registration replaces the first waker, dropping its last reference, which
+/// raises the interrupt. Before the fix that drop ran under the list's lock (a deadlock);
+/// now the read sees the interrupt raised and returns `WouldBlock`.
+#[test]
+fn a_waker_replaced_by_a_new_poll_may_raise_the_interrupt() {
+    finish_within(Duration::from_secs(10), || {
+        let interrupt = Interrupt::new();
+        let open = Rc::new(Cell::new(false));
+        let mut coroutine = reader(&interrupt, &open);
+        let drops = Arc::new(AtomicUsize::new(0));
+        let first = Waker::from(Arc::new(RaiseOnDrop {
+            interrupt: interrupt.clone(),
+            drops: drops.clone(),
+        }));
+        assert!(poll(&mut coroutine, &first).is_pending());
+        drop(first);
+
+        let counter = Arc::new(WakeCounter::default());
+        let second = Waker::from(counter.clone());
+        // This poll replaces the registered waker (raising the interrupt) and waits again.
+        let _ = poll(&mut coroutine, &second);
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "the first waker is gone");
+        assert!(interrupt.is_raised(), "its drop raised the interrupt");
+        assert!(counter.woken(), "raising it woke the waiting read");
+        let read = match poll(&mut coroutine, &second) {
+            Poll::Ready(read) => read,
+            Poll::Pending => panic!("the interrupt is raised: the read should have returned"),
+        };
+        assert_eq!(read.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+    });
+}
