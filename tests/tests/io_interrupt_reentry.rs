@@ -130,3 +130,48 @@ fn a_waker_replaced_by_a_new_poll_may_raise_the_interrupt() {
         assert_eq!(read.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
     });
 }
+
+/// A waker whose wake panics.
+struct PanicOnWake;
+
+impl Wake for PanicOnWake {
+    fn wake(self: Arc<Self>) {
+        panic!("this waker cannot wake");
+    }
+}
+
+/// Two reads wait on one interrupt; the first one's waker panics when raising the interrupt
+/// wakes it. The panic comes out of `interrupt`, but the second read must be woken all the
+/// same: it was taken off the list, and before the fix its waker was dropped unwoken, so its
+/// executor never polled it again (a hang, with the interrupt raised).
+#[test]
+fn a_waker_that_panics_costs_the_other_waiters_no_wake() {
+    finish_within(Duration::from_secs(10), || {
+        let interrupt = Interrupt::new();
+        let open = Rc::new(Cell::new(false));
+        let mut first = reader(&interrupt, &open);
+        let mut second = reader(&interrupt, &open);
+        assert!(poll(&mut first, &Waker::from(Arc::new(PanicOnWake))).is_pending());
+        let counter = Arc::new(WakeCounter::default());
+        let waker = Waker::from(counter.clone());
+        assert!(poll(&mut second, &waker).is_pending());
+        assert!(!counter.woken());
+
+        let raised = std::panic::catch_unwind(|| interrupt.interrupt());
+        let payload = raised.expect_err("the first waker's panic comes out of interrupt()");
+        assert_eq!(
+            corona_tests::panic_message(&*payload),
+            "this waker cannot wake"
+        );
+        assert_eq!(counter.take(), 1, "the second read was woken");
+        let Poll::Ready(read) = poll(&mut second, &waker) else {
+            panic!("the interrupt is raised: the read should have returned");
+        };
+        assert_eq!(read.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+        // The first one too, once polled.
+        let Poll::Ready(read) = poll(&mut first, &waker) else {
+            panic!("the interrupt is raised: the read should have returned");
+        };
+        assert_eq!(read.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+    });
+}

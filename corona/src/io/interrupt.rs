@@ -2,6 +2,7 @@
 //! `WouldBlock`, so that one coroutine can both read and send.
 
 use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
@@ -84,6 +85,11 @@ impl Interrupt {
     /// Raises the interrupt and wakes every call waiting on a `Blocking` it is attached to.
     /// It stays raised until [`clear`](Interrupt::clear).
     ///
+    /// # Panics
+    ///
+    /// If a waiting call's waker panics as it is woken; every other waiting call is woken
+    /// first.
+    ///
     /// # Examples
     ///
     /// ```
@@ -98,8 +104,17 @@ impl Interrupt {
         // Every waiter is woken once and removed; one that waits again registers again.
         // Woken outside the lock: a waker may run arbitrary code.
         let woken = std::mem::take(&mut self.shared.waiters().wakers);
+        // A waker that panics must not cost the others their wake-up (they are off the list:
+        // their calls would wait on with the interrupt raised): all are woken, then the
+        // first panic resumes.
+        let mut panicked = None;
         for (_, waker) in woken {
-            waker.wake();
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+                panicked.get_or_insert(payload);
+            }
+        }
+        if let Some(payload) = panicked {
+            panic::resume_unwind(payload);
         }
     }
 
