@@ -93,9 +93,9 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{Context, Poll, Waker};
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use futures_util::task::{waker_ref, ArcWake, AtomicWaker};
+use futures_util::task::{waker_ref, ArcWake};
 
 use crate::raw::{self, Current, Frame, RawCoroutine, Step, SuspendHook};
 use crate::stack::DEFAULT_STACK_SIZE;
@@ -305,10 +305,8 @@ impl<'scope> Scope<'scope, '_> {
         // itself, nothing needs waking: that wait drives it. Spawned anywhere else (a child),
         // the enclosing coroutine is woken for another round.
         child.wake.queued.store(true, Ordering::Relaxed);
-        self.core.shared.push_ready(child.wake.index);
-        if !self.core.runs_now() {
-            self.core.shared.parent.wake();
-        }
+        let wake = !self.core.runs_now();
+        self.core.shared.push_ready(child.wake.index, wake);
         ScopedJoinHandle {
             child,
             _scope: PhantomData,
@@ -558,12 +556,19 @@ struct Core {
 }
 
 struct Shared {
-    /// The indices of the children woken since the last round, each once.
-    ready: Mutex<Vec<usize>>,
-    /// The enclosing coroutine's waker, from its latest wait inside the scope.
-    parent: AtomicWaker,
+    ready: Mutex<Ready>,
     /// Set as the scope drops its children: from then on no child runs any more.
     ended: AtomicBool,
+}
+
+/// What the children's wakers hand the driver, under one lock.
+#[derive(Default)]
+struct Ready {
+    /// The indices of the children woken since the last round, each once.
+    indices: Vec<usize>,
+    /// The enclosing coroutine's waker, from its latest wait inside the scope; taken (and
+    /// woken) by the first wake after it was registered.
+    parent: Option<Waker>,
 }
 
 /// A child's waker.
@@ -577,19 +582,50 @@ struct ChildWake {
 impl ArcWake for ChildWake {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if !arc_self.queued.swap(true, Ordering::AcqRel) {
-            let shared = &arc_self.shared;
-            shared.push_ready(arc_self.index);
-            shared.parent.wake();
+            arc_self.shared.push_ready(arc_self.index, true);
         }
     }
 }
 
+// The enclosing coroutine's waker is woken, cloned and dropped with the list unlocked: its
+// code may wake a child of this scope (which takes the lock), or panic (which must leave the
+// list usable: the body may catch the panic and wait on).
 impl Shared {
-    fn push_ready(&self, index: usize) {
-        self.ready
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(index);
+    fn lock(&self) -> MutexGuard<'_, Ready> {
+        self.ready.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Puts child `index` on the ready list; with `wake`, wakes the enclosing coroutine.
+    fn push_ready(&self, index: usize, wake: bool) {
+        let parent = {
+            let mut ready = self.lock();
+            ready.indices.push(index);
+            if wake {
+                ready.parent.take()
+            } else {
+                None
+            }
+        };
+        if let Some(parent) = parent {
+            parent.wake();
+        }
+    }
+
+    /// Registers `waker` as the enclosing coroutine's, and swaps `batch` (empty) for the
+    /// ready list.
+    fn start_round(&self, mut batch: Vec<usize>, waker: &Waker) -> Vec<usize> {
+        let mut ready = self.lock();
+        let mut replaced = None;
+        if !ready.parent.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            drop(ready);
+            let fresh = waker.clone();
+            ready = self.lock();
+            replaced = ready.parent.replace(fresh);
+        }
+        core::mem::swap(&mut batch, &mut ready.indices);
+        drop(ready);
+        drop(replaced);
+        batch
     }
 }
 
@@ -604,8 +640,7 @@ impl Core {
             children: RefCell::new(Vec::new()),
             running: Cell::new(0),
             shared: Arc::new(Shared {
-                ready: Mutex::new(Vec::new()),
-                parent: AtomicWaker::new(),
+                ready: Mutex::new(Ready::default()),
                 ended: AtomicBool::new(false),
             }),
             batch: Cell::new(Vec::new()),
@@ -689,16 +724,7 @@ impl Drop for Core {
 /// child finished: the waiting body re-polls its future instead of suspending.
 impl SuspendHook for Core {
     fn before_suspend(&self, cx: &mut Context<'_>) -> bool {
-        self.shared.parent.register(cx.waker());
-        let mut batch = self.batch.take();
-        core::mem::swap(
-            &mut batch,
-            &mut self
-                .shared
-                .ready
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        );
+        let batch = self.shared.start_round(self.batch.take(), cx.waker());
         let mut finished = false;
         // User code runs in this loop (a joiner's waker wakes the enclosing coroutine's), and
         // may panic out of the body's wait: then the children not run yet go back on the
@@ -742,11 +768,7 @@ impl Drop for Round<'_> {
     /// waker) cut it short.
     fn drop(&mut self) {
         if let Some(rest) = self.batch.get(self.done..).filter(|rest| !rest.is_empty()) {
-            self.shared
-                .ready
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .extend_from_slice(rest);
+            self.shared.lock().indices.extend_from_slice(rest);
         }
     }
 }
