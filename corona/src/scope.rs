@@ -596,6 +596,7 @@ impl Shared {
     }
 
     /// Puts child `index` on the ready list; with `wake`, wakes the enclosing coroutine.
+    #[inline]
     fn push_ready(&self, index: usize, wake: bool) {
         let parent = {
             let mut ready = self.lock();
