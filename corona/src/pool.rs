@@ -32,7 +32,8 @@
 //! # Panics and cancellation
 //!
 //! A panic in a job is caught on its worker and becomes a [`JoinError`] whose
-//! [`is_panic`](JoinError::is_panic) is true; the worker keeps serving. A job cancelled by
+//! [`is_panic`](JoinError::is_panic) is true; the worker keeps serving. So does a job that
+//! gets no stack (the process is out of memory or of mappings): its panic says so. A job cancelled by
 //! [`PoolJoinHandle::abort`] or by dropping the pool is dropped on its worker: a suspended
 //! coroutine unwinds its stack there, running every destructor.
 
@@ -41,7 +42,7 @@ mod worker;
 
 use std::fmt;
 use std::io;
-use std::panic::AssertUnwindSafe;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -435,12 +436,19 @@ impl PoolHandle {
         let (abort, registration) = AbortHandle::new_pair();
         let job = Box::new(move || {
             tokio::task::spawn_local(async move {
-                let coroutine = Abortable::new(Coroutine::new(f), registration);
-                // Coroutine panics resume out of `poll`, here, on the worker.
-                let outcome = match AssertUnwindSafe(coroutine).catch_unwind().await {
-                    Ok(Ok(value)) => Ok(value),
-                    Ok(Err(_aborted)) => Err(JoinError::cancelled()),
+                // Making the coroutine panics where it can get no stack: the job's panic, as
+                // if its body had panicked at once (not a cancellation).
+                let outcome = match panic::catch_unwind(AssertUnwindSafe(|| Coroutine::new(f))) {
                     Err(payload) => Err(JoinError::panic(payload)),
+                    // Coroutine panics resume out of `poll`, here, on the worker.
+                    Ok(coroutine) => {
+                        let coroutine = Abortable::new(coroutine, registration);
+                        match AssertUnwindSafe(coroutine).catch_unwind().await {
+                            Ok(Ok(value)) => Ok(value),
+                            Ok(Err(_aborted)) => Err(JoinError::cancelled()),
+                            Err(payload) => Err(JoinError::panic(payload)),
+                        }
+                    }
                 };
                 // Unload before reporting, so that whoever sees the result sees the load drop.
                 drop(load);

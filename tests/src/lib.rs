@@ -139,6 +139,28 @@ pub fn mapping_count() -> usize {
         .count()
 }
 
+/// A field of `/proc/self/status` in bytes (`VmSize`: the address space the process has).
+pub fn status_bytes(field: &str) -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").expect("reading /proc/self/status");
+    let kib: usize = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("the {field} line of /proc/self/status"));
+    kib * 1024
+}
+
+/// Caps this process's address space at `bytes` (the soft `RLIMIT_AS`): for child processes
+/// that test what the allocator does when it is refused.
+pub fn cap_address_space(bytes: usize) {
+    let limit = libc::rlimit {
+        rlim_cur: bytes as libc::rlim_t,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: `limit` is a valid `rlimit` whose soft value does not exceed the hard one.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) }, 0);
+}
+
 /// Drives `fut` on the calling thread (a current-thread runtime with timers), failing
 /// instead of hanging if it is not done within 20 s. For awaiting `Pool` jobs from tests.
 pub fn block_on_within_20s<F: std::future::Future>(fut: F) -> F::Output {

@@ -8,7 +8,10 @@ use std::thread;
 use std::time::Duration;
 
 use corona::{co_await, JoinError, Pool};
-use corona_tests::{block_on_within_20s, panic_message, SendGuard};
+use corona_tests::{
+    block_on_within_20s, cap_address_space, panic_message, run_in_child_process, status_bytes,
+    SendGuard,
+};
 
 fn fail_deep_down(depth: u32, code: u32) -> u32 {
     if depth == 0 {
@@ -128,4 +131,46 @@ fn join_error_is_a_send_sync_error_for_question_mark() {
     };
     let not_panic = not_panic.try_into_panic().unwrap_err();
     assert!(not_panic.is_cancelled());
+}
+
+/// A job whose coroutine cannot get a stack (the process is out of address space) fails like
+/// its body would: a panic saying why, not a cancellation. The address space is capped so
+/// that no further stack mapping fits, and jobs take stacks one after another (each holds
+/// its stack until released) until one gets none; then the holders finish normally. In a
+/// child process: the cap stays for the process's life.
+#[test]
+fn a_job_that_gets_no_stack_is_a_panic_saying_so_not_a_cancellation() {
+    const NAME: &str = "a_job_that_gets_no_stack_is_a_panic_saying_so_not_a_cancellation";
+    run_in_child_process(NAME, || {
+        let pool = Pool::new(1);
+        // The worker's runtime is up before the cap.
+        assert_eq!(block_on_within_20s(pool.spawn(|| 1)).unwrap(), 1);
+        cap_address_space(status_bytes("VmSize") + 16 * 1024 * 1024);
+        let release = Arc::new(tokio::sync::Semaphore::new(0));
+        let mut holders = Vec::new();
+        let refused = loop {
+            assert!(holders.len() < 10_000, "no stack was refused");
+            let (started_tx, started) = std::sync::mpsc::channel();
+            let release = Arc::clone(&release);
+            let job = pool.spawn(move || {
+                started_tx.send(()).unwrap();
+                drop(co_await!(release.acquire()).unwrap());
+            });
+            // The job's closure is dropped unrun if its coroutine could not be made.
+            match started.recv() {
+                Ok(()) => holders.push(job),
+                Err(_) => break block_on_within_20s(job).unwrap_err(),
+            }
+        };
+        assert!(refused.is_panic(), "{refused}");
+        let message = panic_message(&*refused.into_panic());
+        assert!(
+            message.contains("could not allocate a coroutine stack"),
+            "{message}"
+        );
+        release.add_permits(holders.len());
+        for job in holders {
+            block_on_within_20s(job).unwrap();
+        }
+    });
 }

@@ -5,7 +5,9 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use corona_tests::{assert_child_succeeds, is_child, panic_message};
+use corona_tests::{
+    assert_child_succeeds, cap_address_space, is_child, panic_message, status_bytes,
+};
 
 const ABSURD: [usize; 4] = [
     usize::MAX,
@@ -85,17 +87,6 @@ fn refused_twice_the_same_way() {
     assert_later_stacks_work();
 }
 
-/// A field of `/proc/self/status` in bytes (`VmSize`: the address space the process has).
-fn status_bytes(field: &str) -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").expect("reading /proc/self/status");
-    let kib: usize = status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("the {field} line of /proc/self/status"));
-    kib * 1024
-}
-
 /// Runs one coroutine of `size` bytes and returns the size of its stack, or the panic's
 /// message.
 fn run_size(size: usize) -> Result<usize, String> {
@@ -127,17 +118,6 @@ fn terabytes_reservable() -> bool {
     // SAFETY: `limit` is a valid, writable `rlimit`.
     assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) }, 0);
     !strict && limit.rlim_cur == libc::RLIM_INFINITY
-}
-
-/// Caps this process's address space at `bytes` (the soft `RLIMIT_AS`): for child processes
-/// that test what the allocator does when it is refused.
-fn cap_address_space(bytes: usize) {
-    let limit = libc::rlimit {
-        rlim_cur: bytes as libc::rlim_t,
-        rlim_max: libc::RLIM_INFINITY,
-    };
-    // SAFETY: `limit` is a valid `rlimit` whose soft value does not exceed the hard one.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) }, 0);
 }
 
 // The portable path commits a stack's memory (corosensei's `DefaultStack`), so the kernel
