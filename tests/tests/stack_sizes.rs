@@ -165,6 +165,35 @@ fn a_huge_stack_reserves_one_stack_of_address_space() {
 }
 
 #[cfg_attr(
+    not(corona_portable_stacks),
+    ignore = "tests the portable stack allocator (--cfg corona_portable_stacks)"
+)]
+#[test]
+fn a_portable_refill_that_does_not_fit_settles_for_the_stacks_it_got() {
+    // One mapping per stack, and the address space capped 8 MiB above what the process has:
+    // a refill of 31 stacks of 2 MiB maps a few before it is refused. The stack asked for
+    // still comes, from those.
+    const NAME: &str = "a_portable_refill_that_does_not_fit_settles_for_the_stacks_it_got";
+    const MIB: usize = 1 << 20;
+    if is_child(NAME) {
+        quiet_panics();
+        assert_eq!(run_size(0), Ok(corona::MIN_STACK_SIZE));
+        cap_address_space(status_bytes("VmSize") + 8 * MIB);
+        let small = 2 * MIB - 4096;
+        assert_eq!(
+            run_size(small),
+            Ok(small),
+            "a few stacks fit where 31 do not"
+        );
+        println!("ran on a partial refill");
+        return;
+    }
+    let out = assert_child_succeeds(NAME, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ran on a partial refill"), "{stdout}");
+}
+
+#[cfg_attr(
     any(not(target_os = "linux"), corona_portable_stacks),
     ignore = "tests the Linux stack allocator"
 )]

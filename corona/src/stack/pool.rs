@@ -320,8 +320,8 @@ const REFILL: usize = 32;
 /// of up to 2 MiB − 4 KiB come [`REFILL`] at a time; larger ones fewer, so that the
 /// allocator maps at most one new slab per refill, and those of 32 MiB or more (a slab of
 /// their own) one at a time: idle ones of a size nobody asks for again would hold that much
-/// address space, and a mapping each, for good. A refill that does not fit settles for one
-/// stack (see `slab::allocate_many`).
+/// address space, and a mapping each, for good. A refill that does not fit settles for
+/// fewer stacks, at least one (see `slab::allocate_many`).
 pub(super) const REFILL_BYTES: usize = 64 << 20;
 
 #[cold]

@@ -80,16 +80,23 @@ fn live() -> std::sync::MutexGuard<'static, BTreeMap<usize, usize>> {
     LIVE.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// `count` fresh stacks of `size` usable bytes (a multiple of the page size).
+/// Up to `count` fresh stacks of `size` usable bytes (a multiple of the page size): a refill
+/// that does not fit settles for the stacks it got, as the slab allocator's settles for one.
 ///
 /// # Panics
 ///
-/// When the operating system refuses the memory, or the size does not fit the address
-/// space.
+/// When the operating system refuses the memory for the first stack, or the size does not
+/// fit the address space.
 pub(crate) fn allocate_many(size: usize, count: usize) -> Vec<Stack> {
-    (0..count)
-        .map(|_| allocate(size).unwrap_or_else(|err| allocation_failed(size, err)))
-        .collect()
+    let mut stacks = Vec::with_capacity(count);
+    for _ in 0..count {
+        match allocate(size) {
+            Ok(stack) => stacks.push(stack),
+            Err(_) if !stacks.is_empty() => break,
+            Err(err) => allocation_failed(size, err),
+        }
+    }
+    stacks
 }
 
 fn allocate(size: usize) -> io::Result<Stack> {
