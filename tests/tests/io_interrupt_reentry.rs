@@ -53,8 +53,11 @@ impl AsyncRead for Gate {
     }
 }
 
-/// A coroutine that reads once from a `Gate` through a `Blocking` with `interrupt`.
-fn reader(interrupt: &Interrupt, open: &Rc<Cell<bool>>) -> Coroutine<std::io::Result<Vec<u8>>> {
+/// A coroutine that reads once from a `Gate` through a `Blocking` with an interrupt.
+type Reader = Coroutine<std::io::Result<Vec<u8>>>;
+
+/// A [`Reader`] of the gate `open` with `interrupt`.
+fn reader(interrupt: &Interrupt, open: &Rc<Cell<bool>>) -> Reader {
     let mut conn = Blocking::new(Gate(open.clone()));
     conn.set_interrupt(Some(interrupt.clone()));
     Coroutine::new(move || {
@@ -68,6 +71,27 @@ fn poll<T>(coroutine: &mut Coroutine<T>, waker: &Waker) -> Poll<T> {
     Pin::new(coroutine).poll(&mut Context::from_waker(waker))
 }
 
+/// A `reader` waiting with a [`RaiseOnDrop`] waker whose last reference the interrupt's
+/// list holds; its interrupt, its gate, and the waker's drop count.
+fn waiting_on_a_raise_on_drop_waker() -> (Interrupt, Rc<Cell<bool>>, Reader, Arc<AtomicUsize>) {
+    let interrupt = Interrupt::new();
+    let open = Rc::new(Cell::new(false));
+    let mut coroutine = reader(&interrupt, &open);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let first = Waker::from(Arc::new(RaiseOnDrop {
+        interrupt: interrupt.clone(),
+        drops: drops.clone(),
+    }));
+    assert!(poll(&mut coroutine, &first).is_pending());
+    drop(first);
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        0,
+        "the interrupt's list holds the waker"
+    );
+    (interrupt, open, coroutine, drops)
+}
+
 /// The read waits with the first waker registered in the interrupt's list; then the data
 /// comes and the coroutine is polled with another waker. Ending the wait removes the first
 /// waker from the list, dropping its last reference, which raises the same interrupt. Before
@@ -75,17 +99,7 @@ fn poll<T>(coroutine: &mut Coroutine<T>, waker: &Waker) -> Poll<T> {
 #[test]
 fn a_waker_dropped_as_the_wait_ends_may_raise_the_interrupt() {
     finish_within(Duration::from_secs(10), || {
-        let interrupt = Interrupt::new();
-        let open = Rc::new(Cell::new(false));
-        let mut coroutine = reader(&interrupt, &open);
-        let drops = Arc::new(AtomicUsize::new(0));
-        let first = Waker::from(Arc::new(RaiseOnDrop {
-            interrupt: interrupt.clone(),
-            drops: drops.clone(),
-        }));
-        assert!(poll(&mut coroutine, &first).is_pending());
-        drop(first); // the interrupt's list holds the last reference now
-        assert_eq!(drops.load(Ordering::SeqCst), 0);
+        let (interrupt, open, mut coroutine, drops) = waiting_on_a_raise_on_drop_waker();
 
         open.set(true);
         let second = Waker::from(Arc::new(WakeCounter::default()));
@@ -105,16 +119,7 @@ fn a_waker_dropped_as_the_wait_ends_may_raise_the_interrupt() {
 #[test]
 fn a_waker_replaced_by_a_new_poll_may_raise_the_interrupt() {
     finish_within(Duration::from_secs(10), || {
-        let interrupt = Interrupt::new();
-        let open = Rc::new(Cell::new(false));
-        let mut coroutine = reader(&interrupt, &open);
-        let drops = Arc::new(AtomicUsize::new(0));
-        let first = Waker::from(Arc::new(RaiseOnDrop {
-            interrupt: interrupt.clone(),
-            drops: drops.clone(),
-        }));
-        assert!(poll(&mut coroutine, &first).is_pending());
-        drop(first);
+        let (interrupt, _open, mut coroutine, drops) = waiting_on_a_raise_on_drop_waker();
 
         let counter = Arc::new(WakeCounter::default());
         let second = Waker::from(counter.clone());

@@ -43,6 +43,26 @@ impl Drop for SpawnOnDrop<'_, '_> {
     }
 }
 
+/// Spawns two children whose outputs, never joined, spawn 64 children each when the scope
+/// drops them; `outputs` counts the outputs dropped.
+fn spawn_two_that_spawn_on_drop<'scope, 'env>(
+    s: &'scope Scope<'scope, 'env>,
+    spawned: &'env Cell<usize>,
+    dropped: &'env Cell<usize>,
+    outputs: &'env Cell<usize>,
+) {
+    for _ in 0..2 {
+        s.spawn(move || {
+            let out = SpawnOnDrop {
+                scope: s,
+                spawned,
+                dropped,
+            };
+            (out, Counted(outputs))
+        });
+    }
+}
+
 /// The scope ends normally; dropping the unjoined outputs, the newest first, panics at the
 /// first one. The outputs left must still be dropped, each once, and the children their
 /// destructors spawn (which never run) must be dropped as well: before the fix the children
@@ -57,16 +77,7 @@ fn a_panicking_output_destructor_still_drops_every_child_once() {
         let payload = catch_unwind(AssertUnwindSafe(|| {
             corona::scope(|s| {
                 let (spawned, dropped, outputs) = (&spawned, &dropped, &outputs_dropped);
-                for _ in 0..2 {
-                    s.spawn(move || {
-                        let out = SpawnOnDrop {
-                            scope: s,
-                            spawned,
-                            dropped,
-                        };
-                        (out, Counted(outputs))
-                    });
-                }
+                spawn_two_that_spawn_on_drop(s, spawned, dropped, outputs);
                 s.spawn(|| PanicOnDrop);
             })
         }))
@@ -108,16 +119,7 @@ fn a_generator_dropped_at_a_yield_in_an_output_destructor_drops_every_child_once
     let mut items = corona::generator(move |y: &corona::Yielder<u32>| {
         let [spawned, dropped, outputs] = &*in_body;
         corona::scope(|s| {
-            for _ in 0..2 {
-                s.spawn(move || {
-                    let out = SpawnOnDrop {
-                        scope: s,
-                        spawned,
-                        dropped,
-                    };
-                    (out, Counted(outputs))
-                });
-            }
+            spawn_two_that_spawn_on_drop(s, spawned, dropped, outputs);
             s.spawn(move || YieldOnDrop(y));
         });
     });
