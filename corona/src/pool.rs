@@ -33,9 +33,9 @@
 //!
 //! A panic in a job is caught on its worker and becomes a [`JoinError`] whose
 //! [`is_panic`](JoinError::is_panic) is true; the worker keeps serving. So does a job that
-//! gets no stack (the process is out of memory or of mappings): its panic says so. A job cancelled by
-//! [`PoolJoinHandle::abort`] or by dropping the pool is dropped on its worker: a suspended
-//! coroutine unwinds its stack there, running every destructor.
+//! gets no stack (the process is out of memory or of mappings): its panic says so. A job
+//! cancelled by [`PoolJoinHandle::abort`] or by dropping the pool is dropped on its worker: a
+//! suspended coroutine unwinds its stack there, running every destructor.
 
 mod join;
 mod worker;
