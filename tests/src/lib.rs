@@ -425,3 +425,12 @@ pub fn poll_until_ready<T>(
     }
     std::task::Poll::Pending
 }
+
+/// Polls `coroutine` once with `waker`: a test that plays the executor.
+pub fn poll_with<T>(
+    coroutine: &mut corona::Coroutine<T>,
+    waker: &std::task::Waker,
+) -> std::task::Poll<T> {
+    use std::future::Future;
+    std::pin::Pin::new(coroutine).poll(&mut std::task::Context::from_waker(waker))
+}

@@ -4,7 +4,6 @@
 //! the interrupt must not be locked while the waker's code runs.
 
 use std::cell::Cell;
-use std::future::Future;
 use std::io::Read;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -15,7 +14,7 @@ use std::time::Duration;
 
 use corona::io::{Blocking, Interrupt};
 use corona::Coroutine;
-use corona_tests::{finish_within, WakeCounter};
+use corona_tests::{finish_within, poll_with, WakeCounter};
 use tokio::io::{AsyncRead, ReadBuf};
 
 /// A waker whose last drop raises `interrupt` (say, "whoever would be woken is gone: stop
@@ -67,10 +66,6 @@ fn reader(interrupt: &Interrupt, open: &Rc<Cell<bool>>) -> Reader {
     })
 }
 
-fn poll<T>(coroutine: &mut Coroutine<T>, waker: &Waker) -> Poll<T> {
-    Pin::new(coroutine).poll(&mut Context::from_waker(waker))
-}
-
 /// A `reader` waiting with a [`RaiseOnDrop`] waker whose last reference the interrupt's
 /// list holds; its interrupt, its gate, and the waker's drop count.
 fn waiting_on_a_raise_on_drop_waker() -> (Interrupt, Rc<Cell<bool>>, Reader, Arc<AtomicUsize>) {
@@ -82,7 +77,7 @@ fn waiting_on_a_raise_on_drop_waker() -> (Interrupt, Rc<Cell<bool>>, Reader, Arc
         interrupt: interrupt.clone(),
         drops: drops.clone(),
     }));
-    assert!(poll(&mut coroutine, &first).is_pending());
+    assert!(poll_with(&mut coroutine, &first).is_pending());
     drop(first);
     assert_eq!(
         drops.load(Ordering::SeqCst),
@@ -103,7 +98,7 @@ fn a_waker_dropped_as_the_wait_ends_may_raise_the_interrupt() {
 
         open.set(true);
         let second = Waker::from(Arc::new(WakeCounter::default()));
-        let Poll::Ready(read) = poll(&mut coroutine, &second) else {
+        let Poll::Ready(read) = poll_with(&mut coroutine, &second) else {
             panic!("the data was there: the read should have finished");
         };
         assert_eq!(read.unwrap(), b"hi");
@@ -124,11 +119,11 @@ fn a_waker_replaced_by_a_new_poll_may_raise_the_interrupt() {
         let counter = Arc::new(WakeCounter::default());
         let second = Waker::from(counter.clone());
         // This poll replaces the registered waker (raising the interrupt) and waits again.
-        let _ = poll(&mut coroutine, &second);
+        let _ = poll_with(&mut coroutine, &second);
         assert_eq!(drops.load(Ordering::SeqCst), 1, "the first waker is gone");
         assert!(interrupt.is_raised(), "its drop raised the interrupt");
         assert!(counter.woken(), "raising it woke the waiting read");
-        let read = match poll(&mut coroutine, &second) {
+        let read = match poll_with(&mut coroutine, &second) {
             Poll::Ready(read) => read,
             Poll::Pending => panic!("the interrupt is raised: the read should have returned"),
         };
@@ -156,10 +151,10 @@ fn a_waker_that_panics_costs_the_other_waiters_no_wake() {
         let open = Rc::new(Cell::new(false));
         let mut first = reader(&interrupt, &open);
         let mut second = reader(&interrupt, &open);
-        assert!(poll(&mut first, &Waker::from(Arc::new(PanicOnWake))).is_pending());
+        assert!(poll_with(&mut first, &Waker::from(Arc::new(PanicOnWake))).is_pending());
         let counter = Arc::new(WakeCounter::default());
         let waker = Waker::from(counter.clone());
-        assert!(poll(&mut second, &waker).is_pending());
+        assert!(poll_with(&mut second, &waker).is_pending());
         assert!(!counter.woken());
 
         let raised = std::panic::catch_unwind(|| interrupt.interrupt());
@@ -169,12 +164,12 @@ fn a_waker_that_panics_costs_the_other_waiters_no_wake() {
             "this waker cannot wake"
         );
         assert_eq!(counter.take(), 1, "the second read was woken");
-        let Poll::Ready(read) = poll(&mut second, &waker) else {
+        let Poll::Ready(read) = poll_with(&mut second, &waker) else {
             panic!("the interrupt is raised: the read should have returned");
         };
         assert_eq!(read.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
         // The first one too, once polled.
-        let Poll::Ready(read) = poll(&mut first, &waker) else {
+        let Poll::Ready(read) = poll_with(&mut first, &waker) else {
             panic!("the interrupt is raised: the read should have returned");
         };
         assert_eq!(read.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);

@@ -3,14 +3,12 @@
 //! panic or wake a child of the same scope; the children must still wake the enclosing
 //! coroutine afterwards.
 
-use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::task::{Poll, RawWaker, RawWakerVTable, Waker};
 
 use corona::Coroutine;
-use corona_tests::panic_message;
+use corona_tests::{panic_message, poll_with};
 
 /// Armed: the next clone of a [`waker`] panics.
 static ARMED: AtomicBool = AtomicBool::new(false);
@@ -41,10 +39,6 @@ fn waker(id: &'static u8) -> Waker {
     unsafe { Waker::from_raw(RawWaker::new(data, &VTABLE)) }
 }
 
-fn poll<T>(coroutine: &mut Coroutine<T>, waker: &Waker) -> Poll<T> {
-    Pin::new(coroutine).poll(&mut Context::from_waker(waker))
-}
-
 /// The second poll comes with a new waker, whose clone panics as the scope registers it at
 /// the body's wait; the body catches that panic and waits on, for a child that waits for a
 /// channel. When the channel's value comes, the child's wake must wake the enclosing
@@ -66,10 +60,10 @@ fn a_parent_waker_whose_clone_panicked_once_is_still_woken_by_the_children() {
             child.join() + 1
         })
     });
-    assert!(poll(&mut enclosing, &waker(&FIRST)).is_pending());
+    assert!(poll_with(&mut enclosing, &waker(&FIRST)).is_pending());
     ARMED.store(true, Ordering::SeqCst);
     let second = waker(&SECOND);
-    assert!(poll(&mut enclosing, &second).is_pending());
+    assert!(poll_with(&mut enclosing, &second).is_pending());
     assert!(!ARMED.load(Ordering::SeqCst), "the clone panicked");
 
     WAKES.store(0, Ordering::SeqCst);
@@ -78,5 +72,5 @@ fn a_parent_waker_whose_clone_panicked_once_is_still_woken_by_the_children() {
         WAKES.load(Ordering::SeqCst) > 0,
         "the child's wake must wake the enclosing coroutine"
     );
-    assert_eq!(poll(&mut enclosing, &second), Poll::Ready(42));
+    assert_eq!(poll_with(&mut enclosing, &second), Poll::Ready(42));
 }
